@@ -1,0 +1,32 @@
+"""Community data assets held by the trust."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cltd.models.base import Base, JSONDocument, UTCDateTime
+
+
+class AssetStatus(StrEnum):
+    HELD = "held"
+    TRANSFERRED = "transferred"
+    RETIRED = "retired"
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # Language maps, e.g. {"en": "Housing survey", "es": "Encuesta de vivienda"}
+    title: Mapped[dict[str, str]] = mapped_column(JSONDocument)
+    description: Mapped[dict[str, str]] = mapped_column(JSONDocument)
+    keywords: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    locked: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=AssetStatus.HELD)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

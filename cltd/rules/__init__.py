@@ -1,0 +1,1 @@
+"""The trust's rules as pure functions: values in, decisions out (stdlib only)."""

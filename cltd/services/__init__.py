@@ -1,0 +1,1 @@
+"""Use cases: load state, ask the rules, persist, audit. They get a session and never commit."""
