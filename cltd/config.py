@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_LOCALES = ("en", "es", "fr")
 CONFIG_FILE = "config.toml"
-SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+SECRET_KEY_FILE = "secret_key"
 SIGNING_KEY_FILE = "keys/trust-ed25519.pem"
 SIGNING_PUBLIC_KEY_FILE = "keys/trust-ed25519.pub.pem"
 DATABASE_FILE = "cltd.sqlite3"
@@ -41,12 +41,15 @@ class Settings:
     bylaws_path: Path | None = None
     ratelimit_storage_uri: str = "memory://"
     signin_rate_limit: str = "25 per 5 minutes"
+    token_rate_limit: str = "300 per 5 minutes"
     secure_cookies: bool = False
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     log_level: str = "INFO"
     # How many reverse proxies in front add X-Forwarded-For/-Proto (0: none, trust no header).
     proxy_hops: int = 0
+    # The trust's public address (https://trust.example.org): OAuth issuer and did:web host.
+    base_url: str = ""
 
     @property
     def signing_key_path(self) -> Path:
@@ -69,6 +72,8 @@ class Settings:
             raise ConfigError("secret_key", "must be at least 32 characters (run cltd init)")
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
             raise ConfigError("session_idle_minutes", "session lifetimes must be positive")
+        if self.base_url and not self.base_url.startswith(("https://", "http://")):
+            raise ConfigError("base_url", "must be an address like https://trust.example.org")
         if not 0 <= self.proxy_hops <= 5:
             raise ConfigError("proxy_hops", "must be a number of proxies from 0 to 5")
         if not self.trust_name.strip():

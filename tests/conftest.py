@@ -205,6 +205,12 @@ def make_member(db_session: Session, bylaws: Bylaws) -> Callable[..., Member]:
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for a trust whose data directory is TMP_PATH (with a signing key in it)."""
+    from cltd.adapters.keys import generate_signing_key
+    from cltd.config import SIGNING_KEY_FILE, SIGNING_PUBLIC_KEY_FILE
+
+    if not (tmp_path / SIGNING_KEY_FILE).exists():
+        generate_signing_key(tmp_path / SIGNING_KEY_FILE, tmp_path / SIGNING_PUBLIC_KEY_FILE)
     values: dict[str, object] = {
         "data_dir": tmp_path,
         "database_url": database_url,

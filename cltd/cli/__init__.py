@@ -34,11 +34,12 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from cltd.cli import audit, bylaws, db, members, trust
+    from cltd.cli import audit, bylaws, clients, data, db, members, trust
 
-    for module in (trust, db, bylaws, members, audit):
+    for module in (trust, db, bylaws, members, clients, data, audit):
         for command in module.COMMANDS:
             cli.add_command(command)
+    members.members_group.add_command(data.ERASE)
 
 
 _register()

@@ -11,6 +11,7 @@ from cltd.adapters import migrations
 from cltd.adapters.clock import now
 from cltd.adapters.datadir import DataDirExists, create_data_dir, remove_data_dir
 from cltd.adapters.keys import load_signing_key, public_key_fingerprint
+from cltd.adapters.vault import KeyRing
 from cltd.cli.context import CliContext
 from cltd.cli.errors import CliError
 from cltd.cli.text import _
@@ -22,7 +23,12 @@ from cltd.config import (
     default_database_url,
 )
 from cltd.db import session_scope
-from cltd.services.demo import DEMO_PASSWORD, seed_demo
+from cltd.services.demo import (
+    DEMO_CONSUMER_ID,
+    DEMO_CONSUMER_SECRET,
+    DEMO_PASSWORD,
+    seed_demo,
+)
 from cltd.services.trust import record_founding
 
 
@@ -164,7 +170,7 @@ def demo(ctx: CliContext, host: str, port: int, workers: int, dev: bool, no_serv
     else:
         _found(ctx, data_dir, "Riverside Community Data Trust", "en", "Europe/London", None)
     with session_scope(ctx.sessions) as session:
-        sign_ins = seed_demo(session, ctx.bylaws, now())
+        sign_ins = seed_demo(session, ctx.bylaws, KeyRing(ctx.settings.data_dir / "keys"), now())
     click.echo(_("Demo trust in %(dir)s", dir=data_dir))
     click.echo(
         _(
@@ -176,6 +182,13 @@ def demo(ctx: CliContext, host: str, port: int, workers: int, dev: bool, no_serv
     )
     for sign_in in sign_ins:
         click.echo(f"  {sign_in.email:<34} {sign_in.description}")
+    click.echo(
+        _(
+            "A data consumer (client credentials): client_id %(id)s, secret %(secret)s",
+            id=DEMO_CONSUMER_ID,
+            secret=DEMO_CONSUMER_SECRET,
+        )
+    )
     if not no_serve:
         _serve(ctx, host, port, workers, dev)
 

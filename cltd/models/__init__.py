@@ -3,17 +3,44 @@
 from cltd.models.assets import Asset, AssetStatus
 from cltd.models.audit import GENESIS_HASH, AuditEntry, AuditHead
 from cltd.models.base import Base, UTCDateTime
+from cltd.models.data import (
+    AccessEvent,
+    AccessEventContributor,
+    AccessRequest,
+    Consent,
+    Grant,
+    MemberKey,
+    OutboxJob,
+    OutboxStatus,
+    Record,
+    RequestStatus,
+)
 from cltd.models.members import Member, MemberStatus, Seat, WebSession
+from cltd.models.oauth import ClientType, OAuthClient, OAuthCode, OAuthToken
 
 __all__ = [
     "GENESIS_HASH",
+    "AccessEvent",
+    "AccessEventContributor",
+    "AccessRequest",
     "Asset",
     "AssetStatus",
     "AuditEntry",
     "AuditHead",
     "Base",
+    "ClientType",
+    "Consent",
+    "Grant",
     "Member",
+    "MemberKey",
     "MemberStatus",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
+    "OutboxJob",
+    "OutboxStatus",
+    "Record",
+    "RequestStatus",
     "Seat",
     "UTCDateTime",
     "WebSession",

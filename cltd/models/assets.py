@@ -26,6 +26,11 @@ class Asset(Base):
     title: Mapped[dict[str, str]] = mapped_column(JSONDocument)
     description: Mapped[dict[str, str]] = mapped_column(JSONDocument)
     keywords: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # The record schema: [{"name": "damp", "type": "boolean", "required": true}, ...]
+    fields: Mapped[list[dict[str, object]]] = mapped_column(JSONDocument, default=list)
+    contributing_classes: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # {"permitted": {purpose: [field, ...]}, "prohibited": [purpose], "duties": [duty]}
+    policy: Mapped[dict[str, object]] = mapped_column(JSONDocument, default=dict)
     locked: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default=AssetStatus.HELD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

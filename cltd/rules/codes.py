@@ -20,7 +20,7 @@ class Code(StrEnum):
     EMAIL_TAKEN = "member.email_taken"
     NAME_REQUIRED = "member.name_required"
     CLASS_UNKNOWN = "member.class_unknown"
-    PASSWORD_TOO_SHORT = "member.password_too_short"  # noqa: S105 - a code
+    PASSWORD_TOO_SHORT = "member.password_too_short"
     LOCALE_UNKNOWN = "member.locale_unknown"
     SIGNIN_FAILED = "session.signin_failed"
     SEAT_UNKNOWN = "seat.unknown"
@@ -28,6 +28,44 @@ class Code(StrEnum):
     ASSET_SLUG_INVALID = "asset.slug_invalid"
     ASSET_SLUG_TAKEN = "asset.slug_taken"
     ASSET_TITLE_REQUIRED = "asset.title_required"
+    CLIENT_NAME_REQUIRED = "client.name_required"
+    CLIENT_TYPE_UNKNOWN = "client.type_unknown"
+    CLIENT_REDIRECT_URI_INVALID = "client.redirect_uri_invalid"
+    CLIENT_REDIRECT_URI_REQUIRED = "client.redirect_uri_required"
+    CLIENT_SCOPE_UNKNOWN = "client.scope_unknown"
+    CLIENT_GRANT_UNKNOWN = "client.grant_unknown"
+    CLIENT_PUBLIC_NO_CREDENTIALS = "client.public_no_client_credentials"
+    CLIENT_UNKNOWN = "client.unknown"
+    TOKEN_UNKNOWN = "token.unknown"
+    PURPOSE_UNKNOWN = "purpose.unknown"
+    PURPOSE_PROHIBITED_BY_BYLAWS = "purpose.prohibited_by_bylaws"
+    PURPOSE_PROHIBITED_BY_POLICY = "purpose.prohibited_by_policy"
+    PURPOSE_NOT_PERMITTED = "purpose.not_permitted"
+    POLICY_CONTRADICTS_ITSELF = "policy.contradicts_itself"
+    POLICY_FIELD_UNKNOWN = "policy.field_unknown"
+    DUTY_UNKNOWN = "asset.duty_unknown"
+    FIELDS_REQUIRED = "asset.fields_required"
+    FIELD_NAME_INVALID = "asset.field_name_invalid"
+    FIELD_TYPE_UNKNOWN = "asset.field_type_unknown"
+    FIELD_UNKNOWN = "record.field_unknown"
+    FIELD_MISSING = "record.field_missing"
+    FIELD_WRONG_TYPE = "record.field_wrong_type"
+    NOT_A_CONTRIBUTING_CLASS = "record.class_not_contributing"
+    ASSET_UNKNOWN = "asset.unknown"
+    CONTRIBUTOR_UNKNOWN = "record.contributor_unknown"
+    ASSET_NOT_HELD = "asset.not_held"
+    CONSENT_EXPIRY_PAST = "consent.expiry_in_the_past"
+    CONSENT_UNKNOWN = "consent.unknown"
+    JUSTIFICATION_REQUIRED = "access.justification_required"
+    GRANT_UNKNOWN = "access.grant_unknown"
+    STEWARD_ONLY = "api.steward_only"
+    MEMBER_ONLY = "api.member_only"
+    CONSUMER_ONLY = "api.consumer_only"
+    PURPOSE_REQUIRED = "access.purpose_required"
+    TIME_INVALID = "request.time_invalid"
+    PAGE_INVALID = "access.page_invalid"
+    NO_LIVE_GRANT = "access.no_live_grant"
+    NO_LIVE_CONSENT = "access.no_live_consent"
     AUDIT_ENTRY_ALTERED = "audit.entry_altered"
     AUDIT_ENTRY_MISSING = "audit.entry_missing"
     AUDIT_LINK_BROKEN = "audit.link_broken"
@@ -51,6 +89,66 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.ASSET_SLUG_TAKEN: N_("Another asset already has this short name."),
     Code.ASSET_TITLE_REQUIRED: N_("An asset needs a title in at least one language."),
+    Code.CLIENT_NAME_REQUIRED: N_("An application needs a name and the organisation behind it."),
+    Code.CLIENT_TYPE_UNKNOWN: N_("An application is either public or confidential."),
+    Code.CLIENT_REDIRECT_URI_INVALID: N_(
+        "“%(value)s” is not a redirect address: use https://, or http:// on this machine "
+        "(127.0.0.1, [::1] or localhost), with no fragment."
+    ),
+    Code.CLIENT_REDIRECT_URI_REQUIRED: N_(
+        "An application that signs members in needs at least one redirect address."
+    ),
+    Code.CLIENT_SCOPE_UNKNOWN: N_("“%(value)s” is not a scope this trust knows."),
+    Code.CLIENT_GRANT_UNKNOWN: N_("“%(value)s” is not a grant type this trust offers."),
+    Code.CLIENT_PUBLIC_NO_CREDENTIALS: N_(
+        "A public application cannot keep a secret, so it cannot act on its own behalf."
+    ),
+    Code.CLIENT_UNKNOWN: N_("There is no such application."),
+    Code.TOKEN_UNKNOWN: N_("There is no such access token."),
+    Code.PURPOSE_UNKNOWN: N_("The trust's taxonomy has no purpose “%(purpose)s”."),
+    Code.PURPOSE_PROHIBITED_BY_BYLAWS: N_(
+        "The trust's bylaws prohibit the purpose “%(purpose)s” for every asset."
+    ),
+    Code.PURPOSE_PROHIBITED_BY_POLICY: N_(
+        "This asset's policy prohibits the purpose “%(purpose)s”."
+    ),
+    Code.PURPOSE_NOT_PERMITTED: N_(
+        "This asset's policy does not permit the purpose “%(purpose)s”."
+    ),
+    Code.POLICY_CONTRADICTS_ITSELF: N_(
+        "The purpose “%(purpose)s” cannot be both permitted and prohibited."
+    ),
+    Code.POLICY_FIELD_UNKNOWN: N_("The asset has no field “%(field)s”."),
+    Code.DUTY_UNKNOWN: N_("A duty is attribution, share-alike or report-back."),
+    Code.FIELDS_REQUIRED: N_("An asset needs at least one field."),
+    Code.FIELD_NAME_INVALID: N_(
+        "“%(name)s” is not a usable field name: lowercase letters, digits and underscores, "
+        "starting with a letter, each name once."
+    ),
+    Code.FIELD_TYPE_UNKNOWN: N_(
+        "“%(type)s” is not a field type: use text, integer, number, boolean or date."
+    ),
+    Code.FIELD_UNKNOWN: N_("This asset has no field “%(field)s”."),
+    Code.FIELD_MISSING: N_("The field “%(field)s” is required."),
+    Code.FIELD_WRONG_TYPE: N_("The field “%(field)s” must be of type %(type)s."),
+    Code.NOT_A_CONTRIBUTING_CLASS: N_("Members of your class do not contribute to this asset."),
+    Code.ASSET_UNKNOWN: N_("There is no such asset."),
+    Code.CONTRIBUTOR_UNKNOWN: N_("No active member has the email address %(email)s."),
+    Code.ASSET_NOT_HELD: N_("The trust no longer holds this asset."),
+    Code.CONSENT_EXPIRY_PAST: N_("A consent cannot end before it begins."),
+    Code.CONSENT_UNKNOWN: N_("There is no such consent of yours."),
+    Code.JUSTIFICATION_REQUIRED: N_(
+        "Say in a few sentences (10 to 4000 characters) why you need this data."
+    ),
+    Code.GRANT_UNKNOWN: N_("There is no such grant."),
+    Code.STEWARD_ONLY: N_("Only a steward of the trust may do this."),
+    Code.MEMBER_ONLY: N_("Only a member can do this, not an application acting for itself."),
+    Code.CONSUMER_ONLY: N_("Only a data consumer's application, holding a grant, reads records."),
+    Code.TIME_INVALID: N_("Give a time with its zone, like 2027-01-31T12:00:00Z."),
+    Code.PURPOSE_REQUIRED: N_("Say for which purpose you read (?purpose=…)."),
+    Code.PAGE_INVALID: N_("Paging takes after ≥ 0 and a limit from 1 to 1000."),
+    Code.NO_LIVE_GRANT: N_("You hold no live grant for this asset and purpose."),
+    Code.NO_LIVE_CONSENT: N_("The member has not consented to this purpose."),
     Code.AUDIT_ENTRY_ALTERED: N_(
         "Entry %(seq)s was changed after it was written: its contents no longer match its hash."
     ),

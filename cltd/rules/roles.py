@@ -18,6 +18,9 @@ class Permission(StrEnum):
     AuditRead = "steward:audit:read"
     ProfileRead = "member:profile:read"
     ProfileWrite = "member:profile:write"
+    ClientsRegister = "steward:client:register"
+    TokensManageAll = "steward:token:revoke"
+    AssetsCreate = "steward:asset:create"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -29,3 +32,26 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
 
 def allows(roles: frozenset[Role], permission: Permission) -> bool:
     return any(permission in _GRANTS[role] for role in roles)
+
+
+class Scope(StrEnum):
+    """What an OAuth client may ask a member (or the trust) to let it do."""
+
+    ProfileRead = "profile:read"
+    ConsentRead = "consent:read"
+    ConsentWrite = "consent:write"
+    RecordsRead = "records:read"
+    ProposalsVote = "proposals:vote"
+    CatalogRead = "catalog:read"
+    TokensRead = "tokens:read"
+    TokensRevoke = "tokens:revoke"
+    RecordsWrite = "records:write"
+    AccessRequest = "access:request"
+    AssetsWrite = "assets:write"
+    ClientsWrite = "clients:write"
+
+
+# Scopes a data consumer may hold on its own behalf (client credentials, no member).
+CONSUMER_SCOPES = frozenset({Scope.CatalogRead, Scope.RecordsRead, Scope.AccessRequest})
+# Scopes only a steward's own authorisation can carry.
+STEWARD_SCOPES = frozenset({Scope.ClientsWrite, Scope.AssetsWrite})

@@ -34,6 +34,22 @@ class AuditAction(StrEnum):
     SIGNED_OUT = "session.signed_out"
     SEAT_ASSIGNED = "seat.assigned"
     ASSET_CREATED = "asset.created"
+    KEK_ROTATED = "keys.kek_rotated"
+    RECORD_CONTRIBUTED = "record.contributed"
+    RECORDS_IMPORTED = "records.imported"
+    RECORDS_READ = "records.read"
+    CONSENT_GRANTED = "consent.granted"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    ACCESS_REQUESTED = "access.requested"
+    GRANT_ISSUED = "grant.issued"
+    GRANT_REVOKED = "grant.revoked"
+    MEMBER_ERASED = "member.erased"
+    NOTICE_DELIVERED = "notice.delivered"
+    CLIENT_REGISTERED = "client.registered"
+    CLIENT_DISABLED = "client.disabled"
+    TOKEN_ISSUED = "token.issued"
+    TOKEN_REVOKED = "token.revoked"
+    TOKEN_FAMILY_REVOKED = "token.family_revoked"
 
 
 def _format_time(at: datetime) -> str:

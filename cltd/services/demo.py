@@ -8,13 +8,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cltd.adapters.vault import KeyRing
 from cltd.models import Member
 from cltd.rules.bylaws import Bylaws
+from cltd.services import consents, oauth
 from cltd.services.assets import create_asset
 from cltd.services.members import add_member
+from cltd.services.records import contribute
 from cltd.services.seats import assign_seat
 
-DEMO_PASSWORD = "commons-demo-2026"  # noqa: S105 - printed for demo sign-ins
+DEMO_PASSWORD = "commons-demo-2026"
 DEMO_ACTOR = "steward:demo"
 _FIRST_NAMES = {
     0: ["Ana", "Bram", "Chioma", "Dara"],
@@ -29,7 +32,7 @@ class DemoSignIn:
     description: str
 
 
-def seed_demo(session: Session, bylaws: Bylaws, at: datetime) -> list[DemoSignIn]:
+def seed_demo(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) -> list[DemoSignIn]:
     """Fill an empty trust; a trust that already has members is left as it is."""
     sign_ins: list[DemoSignIn] = []
     if session.scalar(select(func.count()).select_from(Member)):
@@ -72,7 +75,18 @@ def seed_demo(session: Session, bylaws: Bylaws, at: datetime) -> list[DemoSignIn
                 sign_ins.append(DemoSignIn(member.email, f"board, {member_class} seat"))
             else:
                 sign_ins.append(DemoSignIn(member.email, f"member, {member_class}"))
-    create_asset(
+    _seed_data(session, bylaws, ring, at)
+    return sign_ins
+
+
+DEMO_CONSUMER_ID = "demo-housing-study"
+DEMO_CONSUMER_SECRET = "commons-demo-consumer-secret"
+
+
+def _seed_data(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) -> None:
+    """Two assets with schemas and policies, records from contributors, a few consents, and
+    a data consumer with a known secret, so the README's tour has something to show."""
+    survey = create_asset(
         session,
         bylaws,
         slug="housing-conditions-survey",
@@ -91,6 +105,19 @@ def seed_demo(session: Session, bylaws: Bylaws, at: datetime) -> list[DemoSignIn
         keywords=["housing", "repairs", "energy"],
         actor=DEMO_ACTOR,
         at=at,
+        fields=[
+            {"name": "street", "type": "text", "required": True},
+            {"name": "damp", "type": "boolean"},
+            {"name": "heating", "type": "text"},
+            {"name": "household_size", "type": "integer"},
+        ],
+        contributing_classes=[bylaws.class_keys()[0]],
+        permitted={
+            "public-benefit": ["street", "damp", "heating"],
+            "research-and-development": ["damp", "heating", "household_size"],
+        },
+        prohibited=["commercial-research"],
+        duties=["attribution", "report-back"],
     )
     create_asset(
         session,
@@ -101,8 +128,54 @@ def seed_demo(session: Session, bylaws: Bylaws, at: datetime) -> list[DemoSignIn
         keywords=["food", "gardens"],
         actor=DEMO_ACTOR,
         at=at,
+        fields=[
+            {"name": "plot", "type": "text", "required": True},
+            {"name": "week", "type": "date", "required": True},
+            {"name": "kilograms", "type": "number"},
+        ],
+        permitted={"public-benefit": ["plot", "week", "kilograms"]},
     )
-    return sign_ins
+    contributors = session.scalars(
+        select(Member).where(Member.member_class == bylaws.class_keys()[0]).order_by(Member.id)
+    ).all()
+    streets = ["Mill Lane", "Quay Street", "Orchard Row", "Weavers Yard"]
+    for member, street in zip(contributors, streets, strict=False):
+        contribute(
+            session,
+            ring,
+            asset=survey,
+            member=member,
+            at=at,
+            values={
+                "street": street,
+                "damp": street != "Orchard Row",
+                "heating": "gas",
+                "household_size": 3,
+            },
+        )
+    for member in contributors[:2]:
+        consents.grant(
+            session,
+            bylaws.taxonomy,
+            member=member,
+            asset_id=survey.id,
+            purpose="public-benefit",
+            at=at,
+        )
+    registered = oauth.register_client(
+        session,
+        name="Riverside Housing Study",
+        organisation="City University",
+        client_type="confidential",
+        redirect_uris=[],
+        scopes=["catalog:read", "records:read", "access:request"],
+        grant_types=["client_credentials"],
+        may_introspect=False,
+        actor=DEMO_ACTOR,
+        at=at,
+    )
+    registered.client.client_id = DEMO_CONSUMER_ID
+    registered.client.secret_hash = oauth.digest(DEMO_CONSUMER_SECRET)
 
 
 def _existing_sign_ins(session: Session) -> list[DemoSignIn]:

@@ -31,3 +31,7 @@ class Conflict(ServiceError):
 
 class NotFound(ServiceError):
     status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, g
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -22,12 +22,8 @@ from cltd.resources import translations_dir
 from cltd.rules.bylaws import load_bylaws
 from cltd.web import auth, i18n
 from cltd.web.problems import problem, register_error_handlers
+from cltd.web.security import CONTENT_SECURITY_POLICY
 from cltd.web.state import AppState
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-)
 
 
 def create_app(
@@ -74,24 +70,81 @@ def create_app(
     )
     app.extensions["cltd"] = AppState(settings, engine, bylaws, read_sessions, write_sessions)
 
+    app.before_request(_refuse_nul_characters)
     # Know who is asking before anything can refuse the request, so refusals speak to them.
     app.before_request(auth.load_signed_in_member)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter = Limiter(get_remote_address, app=app)
 
     from cltd.web.api import bp as api_bp
     from cltd.web.api import health_bp
+    from cltd.web.oauth.server import build_server
+    from cltd.web.oauth.views import bp as oauth_bp
     from cltd.web.pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(oauth_bp)
+    app.extensions["cltd_oauth"] = build_server(app)
+    # The API checks CSRF itself for session callers (bearer callers carry no cookie), and the
+    # OAuth endpoints that clients call directly authenticate the client instead.
+    csrf.exempt(api_bp)
+    for endpoint in ("oauth.token", "oauth.revoke", "oauth.introspect"):
+        csrf.exempt(app.view_functions[endpoint])
     _limit_signin(app, limiter, settings)
     register_error_handlers(app)
     _register_request_cycle(app)
     _register_template_helpers(app)
     return app
+
+
+def _refuse_nul_characters() -> Response | None:
+    """No text a person writes holds NUL, and PostgreSQL cannot store it: refuse it up front,
+    naming the field it was found in."""
+    from flask import request
+
+    field = _nul_field(request)
+    if field is None:
+        return None
+    return problem(
+        400,
+        gettext("A value holds a NUL character, which no text may contain."),
+        code="request.nul_character",
+        field=field or None,
+    )
+
+
+def _nul_field(request) -> str | None:  # type: ignore[no-untyped-def]
+    """The name of the first field holding NUL ('' for the path), or None if there is none."""
+    if "\x00" in request.path:
+        return ""
+    for key, found in request.values.lists():
+        if "\x00" in key or any("\x00" in value for value in found):
+            return key
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        return _json_nul_path(request.get_json(silent=True), "") or ""
+    return None
+
+
+def _json_nul_path(value: object, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        if "\x00" in str(key):
+            return ".".join(filter(None, (path, str(key))))
+        found = _json_nul_path(item, ".".join(filter(None, (path, str(key)))))
+        if found is not None:
+            return found
+    return None
 
 
 def _limit_signin(app: Flask, limiter: Limiter, settings: Settings) -> None:
@@ -107,6 +160,10 @@ def _limit_signin(app: Flask, limiter: Limiter, settings: Settings) -> None:
     view = limiter.limit(settings.signin_rate_limit, methods=["POST"])(view)
     view = limiter.limit("25 per hour", key_func=account_key, methods=["POST"])(view)
     app.view_functions["pages.signin"] = view
+    for endpoint in ("oauth.token", "oauth.revoke", "oauth.introspect"):
+        app.view_functions[endpoint] = limiter.limit(settings.token_rate_limit)(
+            app.view_functions[endpoint]
+        )
 
 
 def _register_request_cycle(app: Flask) -> None:
@@ -115,7 +172,7 @@ def _register_request_cycle(app: Flask) -> None:
         """One commit per request, here: kept if the answer is a success, undone if not."""
         session: Session | None = g.get("db_session")
         if session is not None:
-            if response.status_code < 400:
+            if response.status_code < 400 or g.get("keep_changes"):
                 try:
                     session.commit()
                 except IntegrityError:

@@ -26,7 +26,7 @@ from cltd.web.state import db, state
 P = ParamSpec("P")
 R = TypeVar("R")
 
-SESSION_TOKEN = "sid"  # noqa: S105 - a cookie key
+SESSION_TOKEN = "sid"
 LAST_SEEN = "seen"
 
 

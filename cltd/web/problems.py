@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cltd.rules.codes import MESSAGES
 from cltd.services.errors import ServiceError
+from cltd.web.inputs import BadBody
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("cltd.web")
@@ -73,8 +74,12 @@ def problem(
     return response
 
 
+def gettext_code(message: str, **params: object) -> str:
+    return gettext(message, **params)
+
+
 def service_error_detail(error: ServiceError) -> str:
-    return gettext(MESSAGES[error.code], **error.params)
+    return gettext_code(MESSAGES[error.code], **error.params)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -83,6 +88,10 @@ def register_error_handlers(app: Flask) -> None:
         return problem(
             error.status, service_error_detail(error), code=error.code.value, field=error.field
         )
+
+    @app.errorhandler(BadBody)
+    def _bad_body(error: BadBody) -> Response:
+        return problem(422, error.detail, code="request.schema_invalid", field=error.field)
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:

@@ -8,6 +8,7 @@ from flask import current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cltd.adapters.vault import KeyRing
 from cltd.config import Settings
 from cltd.rules.bylaws import Bylaws
 
@@ -25,6 +26,20 @@ class AppState:
 
 def state() -> AppState:
     return current_app.extensions["cltd"]
+
+
+def keyring() -> KeyRing:
+    """The trust's key-encryption keys, in the data directory (never in the database)."""
+    return KeyRing(state().settings.data_dir / "keys")
+
+
+def keep_changes_on_error() -> None:
+    """Commit this request's writes even if it answers with an error.
+
+    For security writes that must survive the refusal they cause: a spent authorization
+    code, a token family revoked because a refresh token was replayed.
+    """
+    g.keep_changes = True
 
 
 def db() -> Session:

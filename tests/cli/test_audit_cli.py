@@ -18,9 +18,21 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("cltd")
 def _grow(trust: Path, capsys: pytest.CaptureFixture[str], members: int = 3) -> None:
     """Add members so the log has entries after the founding ones (5 entries for 3 members)."""
     for n in range(members):
-        run = cltd(capsys, "--data-dir", trust, "members", "add", "--email", f"m{n}@example.org",
-                   "--name", f"Member {n}", "--class", "community",
-                   "--password", "a long first password")
+        run = cltd(
+            capsys,
+            "--data-dir",
+            trust,
+            "members",
+            "add",
+            "--email",
+            f"m{n}@example.org",
+            "--name",
+            f"Member {n}",
+            "--class",
+            "community",
+            "--password",
+            "a long first password",
+        )
         assert run.code == 0, run.err
 
 
@@ -90,13 +102,19 @@ def test_verify_exit_code_of_the_console_script(trust: Path) -> None:
     assert CONSOLE_SCRIPT.is_file()
     intact = subprocess.run(
         [str(CONSOLE_SCRIPT), "--data-dir", str(trust), "audit", "verify"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert intact.returncode == 0, intact.stderr
     execute(trust, "UPDATE audit_entries SET actor='x' WHERE seq=2")
     tampered = subprocess.run(
         [str(CONSOLE_SCRIPT), "--data-dir", str(trust), "audit", "verify"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert "entry 2" in tampered.stderr
     assert tampered.returncode == 1, "a tampered audit log exits 0"

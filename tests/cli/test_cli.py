@@ -27,7 +27,8 @@ from tests.cli.support import Run, cltd, database_of, execute, member_emails, qu
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_BYLAWS = sorted(
-    p for p in (REPO / "tests/fixtures/bylaws/bad").glob("*.toml")
+    p
+    for p in (REPO / "tests/fixtures/bylaws/bad").glob("*.toml")
     if not p.name.endswith(".purposes.toml")
 )
 PASSWORD = "a long first password"
@@ -57,8 +58,18 @@ def _engine(data_dir: Path) -> Engine:
 
 def test_every_command_is_enumerated() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"", "init", "serve", "demo", "bylaws check", "members add", "members list",
-            "seats assign", "audit verify", "db upgrade"} <= names
+    assert {
+        "",
+        "init",
+        "serve",
+        "demo",
+        "bylaws check",
+        "members add",
+        "members list",
+        "seats assign",
+        "audit verify",
+        "db upgrade",
+    } <= names
 
 
 @pytest.mark.parametrize(
@@ -207,13 +218,29 @@ def test_init_that_fails_leaves_no_half_made_trust(
 
 @pytest.mark.parametrize(
     "args",
-    [("members", "list"), ("audit", "verify"), ("db", "current"),
-     ("members", "add", "--email", "u@example.org", "--name", "U", "--class", "public",
-      "--password", PASSWORD)],
+    [
+        ("members", "list"),
+        ("audit", "verify"),
+        ("db", "current"),
+        (
+            "members",
+            "add",
+            "--email",
+            "u@example.org",
+            "--name",
+            "U",
+            "--class",
+            "public",
+            "--password",
+            PASSWORD,
+        ),
+    ],
     ids=["members list", "audit verify", "db current", "members add"],
 )
 def test_an_unreachable_database_is_one_line_not_a_traceback(
-    trust: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    trust: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     args: tuple[str, ...],
 ) -> None:
     """Fails today: OperationalError escapes main() (the console script prints a traceback)."""
@@ -278,11 +305,14 @@ def test_bylaws_check_of_a_binary_file(tmp_path: Path, capsys: pytest.CaptureFix
 # --- members ----------------------------------------------------------------------------------
 
 
-def _add(
-    capsys: pytest.CaptureFixture[str], trust: Path, *extra: str, **values: str
-) -> Run:
-    options = {"email": "ana@example.org", "name": "Ana Member", "class": "contributor",
-               "password": PASSWORD, **values}
+def _add(capsys: pytest.CaptureFixture[str], trust: Path, *extra: str, **values: str) -> Run:
+    options = {
+        "email": "ana@example.org",
+        "name": "Ana Member",
+        "class": "contributor",
+        "password": PASSWORD,
+        **values,
+    }
     args: list[str | Path] = ["--data-dir", trust, "members", "add"]
     for key, value in options.items():
         args += [f"--{key}", value]
@@ -293,8 +323,14 @@ def test_members_add_then_list(trust: Path, capsys: pytest.CaptureFixture[str]) 
     run = _add(capsys, trust, email="Ana@Example.org")
     assert run.code == 0, run.err
     assert "Ana Member" in run.out
-    steward = _add(capsys, trust, "--steward", email="sam@example.org", name="Sam Steward",
-                   **{"class": "public"})
+    steward = _add(
+        capsys,
+        trust,
+        "--steward",
+        email="sam@example.org",
+        name="Sam Steward",
+        **{"class": "public"},
+    )
     assert steward.code == 0, steward.err
     assert member_emails(trust) == ["ana@example.org", "sam@example.org"]
 
@@ -313,8 +349,19 @@ def test_members_add_asks_for_the_password_when_not_given(trust: Path) -> None:
     from click.testing import CliRunner
 
     result = CliRunner().invoke(
-        cli, ["--data-dir", str(trust), "members", "add", "--email", "p@example.org",
-              "--name", "Prompted", "--class", "community"],
+        cli,
+        [
+            "--data-dir",
+            str(trust),
+            "members",
+            "add",
+            "--email",
+            "p@example.org",
+            "--name",
+            "Prompted",
+            "--class",
+            "community",
+        ],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -362,8 +409,13 @@ def test_members_add_refuses_a_duplicate(trust: Path, capsys: pytest.CaptureFixt
         ("no-such-command",),
         ("seats", "assign", "a@example.org", "contributor", "one"),
     ],
-    ids=["unknown option", "missing options", "unknown subcommand", "unknown command",
-         "not a number"],
+    ids=[
+        "unknown option",
+        "missing options",
+        "unknown subcommand",
+        "unknown command",
+        "not a number",
+    ],
 )
 def test_usage_mistakes_are_one_line(
     trust: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
@@ -429,7 +481,9 @@ def no_servers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize("extra", [(), ("--dev",)], ids=["gunicorn", "dev"])
 def test_serve_refuses_an_old_schema_until_db_upgrade(
-    trust: Path, capsys: pytest.CaptureFixture[str], no_servers: list[str],
+    trust: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_servers: list[str],
     extra: tuple[str, ...],
 ) -> None:
     execute(trust, "DELETE FROM alembic_version")
@@ -437,8 +491,9 @@ def test_serve_refuses_an_old_schema_until_db_upgrade(
     assert "cltd db upgrade" in line
     assert no_servers == []
 
-    execute(trust, "INSERT INTO alembic_version (version_num) VALUES (?)",
-            migrations.head_revision())
+    execute(
+        trust, "INSERT INTO alembic_version (version_num) VALUES (?)", migrations.head_revision()
+    )
     run = cltd(capsys, "--data-dir", trust, "serve", "--port", "8999", *extra)
     assert run.code == 0, run.err
     assert no_servers == ["flask" if extra else "gunicorn"]
@@ -489,12 +544,18 @@ def test_console_script_exit_codes(trust: Path) -> None:
     assert CONSOLE_SCRIPT.is_file(), "the venv has no cltd console script (pip install -e .)"
     ok = subprocess.run(
         [str(CONSOLE_SCRIPT), "--data-dir", str(trust), "members", "list"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     bad = subprocess.run(
         [str(CONSOLE_SCRIPT), "bylaws", "check", str(trust / "nope.toml")],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert bad.returncode == 2
     assert len(bad.stderr.splitlines()) == 1

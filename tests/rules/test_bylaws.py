@@ -54,15 +54,19 @@ def test_shipped_bylaws_load(shipped: Bylaws) -> None:
     assert "scientific-research" in shipped.taxonomy
 
 
-@pytest.mark.parametrize(("kind", "days", "rule"), [
-    (ProposalKind.TRANSFER, 14, ClassRule(HALF, HALF, Comparison.GREATER)),
-    (ProposalKind.LICENCE, 7, ClassRule(HALF, HALF, Comparison.GREATER)),
-    (ProposalKind.RETIRE, 14, ClassRule(HALF, HALF, Comparison.GREATER)),
-    (ProposalKind.LIFT_LOCK, 14, ClassRule(HALF, TWO_THIRDS, Comparison.AT_LEAST)),
-    (ProposalKind.AMEND_BYLAWS, 14, ClassRule(HALF, TWO_THIRDS, Comparison.AT_LEAST)),
-])
-def test_shipped_rule_per_kind_in_every_class(shipped: Bylaws, kind: ProposalKind, days: int,
-                                              rule: ClassRule) -> None:
+@pytest.mark.parametrize(
+    ("kind", "days", "rule"),
+    [
+        (ProposalKind.TRANSFER, 14, ClassRule(HALF, HALF, Comparison.GREATER)),
+        (ProposalKind.LICENCE, 7, ClassRule(HALF, HALF, Comparison.GREATER)),
+        (ProposalKind.RETIRE, 14, ClassRule(HALF, HALF, Comparison.GREATER)),
+        (ProposalKind.LIFT_LOCK, 14, ClassRule(HALF, TWO_THIRDS, Comparison.AT_LEAST)),
+        (ProposalKind.AMEND_BYLAWS, 14, ClassRule(HALF, TWO_THIRDS, Comparison.AT_LEAST)),
+    ],
+)
+def test_shipped_rule_per_kind_in_every_class(
+    shipped: Bylaws, kind: ProposalKind, days: int, rule: ClassRule
+) -> None:
     decision = shipped.decisions[kind]
     assert (decision.kind, decision.voting_days) == (kind, days)
     assert dict(decision.per_class) == dict.fromkeys(shipped.class_keys(), rule)
@@ -80,27 +84,38 @@ def test_digest_names_both_files_exactly(shipped: Bylaws, shipped_text: str) -> 
     taxonomy_bytes = (default_bylaws_path().parent / "purposes.toml").read_bytes()
     expected = hashlib.sha256(default_bylaws_path().read_bytes() + b"\n" + taxonomy_bytes)
     assert shipped.digest == expected.hexdigest()
-    again = parse_bylaws(shipped_text, source="x", taxonomy=shipped.taxonomy,
-                         taxonomy_bytes=taxonomy_bytes)
+    again = parse_bylaws(
+        shipped_text, source="x", taxonomy=shipped.taxonomy, taxonomy_bytes=taxonomy_bytes
+    )
     assert again.digest == shipped.digest
-    changed = parse_bylaws(shipped_text, source="x", taxonomy=shipped.taxonomy,
-                           taxonomy_bytes=taxonomy_bytes + b"# amended\n")
+    changed = parse_bylaws(
+        shipped_text,
+        source="x",
+        taxonomy=shipped.taxonomy,
+        taxonomy_bytes=taxonomy_bytes + b"# amended\n",
+    )
     assert changed.digest != shipped.digest
 
 
-@pytest.mark.parametrize(("written", "value"), [
-    ('"2/3"', TWO_THIRDS),
-    ('" 3/4 "', Fraction(3, 4)),
-    ("0.5", HALF),
-    ("0.1", Fraction(1, 10)),      # exact, not the float's binary expansion
-    ('"0.6"', Fraction(3, 5)),
-    ("1", Fraction(1)),
-])
-def test_fractions_are_exact(shipped: Bylaws, shipped_text: str, written: str,
-                             value: Fraction) -> None:
-    text = shipped_text.replace('[decisions.retire]', f"[decisions.retire]\nquorum = {written}")
-    assert parse(text, shipped.taxonomy).decisions[ProposalKind.RETIRE].per_class[
-        "community"].quorum == value
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ('"2/3"', TWO_THIRDS),
+        ('" 3/4 "', Fraction(3, 4)),
+        ("0.5", HALF),
+        ("0.1", Fraction(1, 10)),  # exact, not the float's binary expansion
+        ('"0.6"', Fraction(3, 5)),
+        ("1", Fraction(1)),
+    ],
+)
+def test_fractions_are_exact(
+    shipped: Bylaws, shipped_text: str, written: str, value: Fraction
+) -> None:
+    text = shipped_text.replace("[decisions.retire]", f"[decisions.retire]\nquorum = {written}")
+    assert (
+        parse(text, shipped.taxonomy).decisions[ProposalKind.RETIRE].per_class["community"].quorum
+        == value
+    )
 
 
 def test_per_class_override_changes_that_class_only(shipped: Bylaws, shipped_text: str) -> None:
@@ -132,42 +147,62 @@ def test_bad_fixture_names_file_and_key(path: Path) -> None:
     assert "\n" not in str(error)
 
 
-@pytest.mark.parametrize(("old", "new", "key"), [
-    ('version = "2026.1"\n', "", "version"),
-    ('version = "2026.1"', "version = 2026.1", "version"),
-    ('title = "Community Data Trust: default bylaws"', 'title = " "', "title"),
-    ('file = "purposes.toml"', 'file = "/etc/purposes.toml"', "taxonomy.file"),
-    ('file = "purposes.toml"', 'path = "purposes.toml"', "taxonomy.path"),
-    ("[classes.contributor]", "[classes.Contributor]", "classes.Contributor"),
-    ("seats = 3", "seats = true", "classes.contributor.seats"),
-    ("seats = 3", "seats = -1", "classes.contributor.seats"),
-    ('name = { en = "Contributors"', 'name = { English = "x", en = "Contributors"',
-     "classes.contributor.name.English"),
-    ('description.en = "Members whose', 'description.EN = "x"\ndescription.en = "Members whose',
-     "classes.contributor.description.EN"),
-    ('quorum = "1/2"', "quorum = 1.5", "decisions.default.quorum"),
-    ('quorum = "1/2"', 'quorum = "1/0"', "decisions.default.quorum"),
-    ('quorum = "1/2"', "quorum = [1, 2]", "decisions.default.quorum"),
-    ('quorum = "1/2"', "quorum = nan", "decisions.default.quorum"),
-    ('threshold = "1/2"', "threshold = 0", "decisions.default.threshold"),
-    ('comparison = "greater"', "", "decisions.default.comparison"),
-    ("voting_days = 14", "voting_days = 0", "decisions.default.voting_days"),
-    ("[decisions.transfer]", "[decisions.transfer]\nvoters = 3", "decisions.transfer.voters"),
-    ("[decisions.retire]  ", "[decisions.retire.classes.public]\nvoting_days = 3\n#",
-     "decisions.retire.classes.public.voting_days"),
-    ('[decisions.lift_lock]           # the asset lock is lifted: must be a higher bar than a '
-     'transfer\nthreshold = "2/3"',
-     '[decisions.lift_lock]\nquorum = "1/3"\nthreshold = "2/3"', "decisions.lift_lock.quorum"),
-    ("[decisions.amend_bylaws]", '[decisions.lift_lock.classes.public]\nthreshold = "1/2"\n\n'
-     "[decisions.amend_bylaws]", "decisions.lift_lock.classes.public.threshold"),
-    ("locked_by_default = true", 'locked_by_default = "yes"', "asset_lock.locked_by_default"),
-    ("grant_days = 365", "grant_days = 0", "access.grant_days"),
-    ('tie_break = "lot"', 'tie_break = "coin"', "elections.tie_break"),
-    ("public = false", "public = 0", "votes.public"),
-    ("[votes]", "[votes]\nsecret = true", "votes.secret"),
-])
-def test_bad_value_names_key(shipped: Bylaws, shipped_text: str, old: str, new: str,
-                             key: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('version = "2026.1"\n', "", "version"),
+        ('version = "2026.1"', "version = 2026.1", "version"),
+        ('title = "Community Data Trust: default bylaws"', 'title = " "', "title"),
+        ('file = "purposes.toml"', 'file = "/etc/purposes.toml"', "taxonomy.file"),
+        ('file = "purposes.toml"', 'path = "purposes.toml"', "taxonomy.path"),
+        ("[classes.contributor]", "[classes.Contributor]", "classes.Contributor"),
+        ("seats = 3", "seats = true", "classes.contributor.seats"),
+        ("seats = 3", "seats = -1", "classes.contributor.seats"),
+        (
+            'name = { en = "Contributors"',
+            'name = { English = "x", en = "Contributors"',
+            "classes.contributor.name.English",
+        ),
+        (
+            'description.en = "Members whose',
+            'description.EN = "x"\ndescription.en = "Members whose',
+            "classes.contributor.description.EN",
+        ),
+        ('quorum = "1/2"', "quorum = 1.5", "decisions.default.quorum"),
+        ('quorum = "1/2"', 'quorum = "1/0"', "decisions.default.quorum"),
+        ('quorum = "1/2"', "quorum = [1, 2]", "decisions.default.quorum"),
+        ('quorum = "1/2"', "quorum = nan", "decisions.default.quorum"),
+        ('threshold = "1/2"', "threshold = 0", "decisions.default.threshold"),
+        ('comparison = "greater"', "", "decisions.default.comparison"),
+        ("voting_days = 14", "voting_days = 0", "decisions.default.voting_days"),
+        ("[decisions.transfer]", "[decisions.transfer]\nvoters = 3", "decisions.transfer.voters"),
+        (
+            "[decisions.retire]  ",
+            "[decisions.retire.classes.public]\nvoting_days = 3\n#",
+            "decisions.retire.classes.public.voting_days",
+        ),
+        (
+            "[decisions.lift_lock]           # the asset lock is lifted: must be a higher bar "
+            "than a "
+            'transfer\nthreshold = "2/3"',
+            '[decisions.lift_lock]\nquorum = "1/3"\nthreshold = "2/3"',
+            "decisions.lift_lock.quorum",
+        ),
+        (
+            "[decisions.amend_bylaws]",
+            '[decisions.lift_lock.classes.public]\nthreshold = "1/2"\n\n[decisions.amend_bylaws]',
+            "decisions.lift_lock.classes.public.threshold",
+        ),
+        ("locked_by_default = true", 'locked_by_default = "yes"', "asset_lock.locked_by_default"),
+        ("grant_days = 365", "grant_days = 0", "access.grant_days"),
+        ('tie_break = "lot"', 'tie_break = "coin"', "elections.tie_break"),
+        ("public = false", "public = 0", "votes.public"),
+        ("[votes]", "[votes]\nsecret = true", "votes.secret"),
+    ],
+)
+def test_bad_value_names_key(
+    shipped: Bylaws, shipped_text: str, old: str, new: str, key: str
+) -> None:
     assert old in shipped_text
     with pytest.raises(BylawsError) as caught:
         parse(shipped_text.replace(old, new, 1), shipped.taxonomy)
@@ -177,15 +212,17 @@ def test_bad_value_names_key(shipped: Bylaws, shipped_text: str, old: str, new: 
 
 def test_a_proposal_kind_must_be_a_table(shipped: Bylaws, shipped_text: str) -> None:
     text = shipped_text.replace("[decisions.retire]  ", "#").replace(
-        "[decisions.default]", '[decisions]\nretire = "later"\n\n[decisions.default]')
+        "[decisions.default]", '[decisions]\nretire = "later"\n\n[decisions.default]'
+    )
     with pytest.raises(BylawsError) as caught:
         parse(text, shipped.taxonomy)
     assert caught.value.key == "decisions.retire"
 
 
 def test_extra_languages_are_kept(shipped: Bylaws, shipped_text: str) -> None:
-    text = shipped_text.replace('name = { en = "Contributors"',
-                                'name = { pt-BR = "Contribuintes", en = "Contributors"')
+    text = shipped_text.replace(
+        'name = { en = "Contributors"', 'name = { pt-BR = "Contribuintes", en = "Contributors"'
+    )
     contributor = parse(text, shipped.taxonomy).member_class("contributor")
     assert contributor.name("pt_BR") == "Contribuintes"
     assert contributor.name("pt") == "Contributors"
@@ -210,8 +247,11 @@ def test_error_is_a_value_error_on_one_line() -> None:
 
 
 def test_rules_import_no_framework() -> None:
-    code = ("import sys, cltd.rules.bylaws, cltd.rules.purposes; "
-            "print(sorted(m for m in ('flask', 'sqlalchemy', 'cryptography') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, cltd.rules.bylaws, cltd.rules.purposes; "
+        "print(sorted(m for m in ('flask', 'sqlalchemy', 'cryptography') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -17,16 +17,22 @@ DPV = "https://w3id.org/dpv#"
 
 def purpose(key: str, iri: str, access: str = "open", parent: str | None = None) -> str:
     parent_line = f'parent = "{parent}"\n' if parent else ""
-    return (f'[purposes.{key}]\niri = "{iri}"\n{parent_line}access = "{access}"\n'
-            f'name = {{ en = "{key} en", es = "{key} es", fr = "{key} fr" }}\n'
-            f'description = {{ en = "{key} d-en", es = "{key} d-es", fr = "{key} d-fr" }}\n\n')
+    return (
+        f'[purposes.{key}]\niri = "{iri}"\n{parent_line}access = "{access}"\n'
+        f'name = {{ en = "{key} en", es = "{key} es", fr = "{key} fr" }}\n'
+        f'description = {{ en = "{key} d-en", es = "{key} d-es", fr = "{key} d-fr" }}\n\n'
+    )
 
 
 # a ─┬─ b ── c        e
 #    └─ d
-TREE = (purpose("a", DPV + "A") + purpose("b", DPV + "B", parent="a")
-        + purpose("c", DPV + "C", "board-review", parent="b") + purpose("d", DPV + "D", parent="a")
-        + purpose("e", DPV + "E", "prohibited"))
+TREE = (
+    purpose("a", DPV + "A")
+    + purpose("b", DPV + "B", parent="a")
+    + purpose("c", DPV + "C", "board-review", parent="b")
+    + purpose("d", DPV + "D", parent="a")
+    + purpose("e", DPV + "E", "prohibited")
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +40,40 @@ def tree() -> PurposeTaxonomy:
     return parse_purposes(TREE, source="tree.toml")
 
 
-@pytest.mark.parametrize(("consented", "requested", "expected"), [
-    ("b", "b", True),            # the purpose itself
-    ("a", "b", True),            # a child
-    ("a", "c", True),            # a grandchild
-    ("b", "c", True),
-    ("c", "b", False),           # a parent is never covered by consent to the child
-    ("c", "a", False),
-    ("b", "d", False),           # nor a sibling
-    ("d", "c", False),           # nor a sibling's child
-    ("a", "e", False),           # nor another tree
-    ("nope", "a", False),        # unknown keys cover nothing and are covered by nothing
-    ("a", "nope", False),
-    ("nope", "nope", False),
-])
+@pytest.mark.parametrize(
+    ("consented", "requested", "expected"),
+    [
+        ("b", "b", True),  # the purpose itself
+        ("a", "b", True),  # a child
+        ("a", "c", True),  # a grandchild
+        ("b", "c", True),
+        ("c", "b", False),  # a parent is never covered by consent to the child
+        ("c", "a", False),
+        ("b", "d", False),  # nor a sibling
+        ("d", "c", False),  # nor a sibling's child
+        ("a", "e", False),  # nor another tree
+        ("nope", "a", False),  # unknown keys cover nothing and are covered by nothing
+        ("a", "nope", False),
+        ("nope", "nope", False),
+    ],
+)
 def test_covers(tree: PurposeTaxonomy, consented: str, requested: str, expected: bool) -> None:
     assert tree.covers(consented, requested) is expected
 
 
-@pytest.mark.parametrize(("key", "ancestors", "descendants"), [
-    ("a", (), {"b", "c", "d"}),
-    ("b", ("a",), {"c"}),
-    ("c", ("b", "a"), set()),
-    ("d", ("a",), set()),
-    ("e", (), set()),
-])
+@pytest.mark.parametrize(
+    ("key", "ancestors", "descendants"),
+    [
+        ("a", (), {"b", "c", "d"}),
+        ("b", ("a",), {"c"}),
+        ("c", ("b", "a"), set()),
+        ("d", ("a",), set()),
+        ("e", (), set()),
+    ],
+)
 def test_ancestors_nearest_first_and_descendants(
-        tree: PurposeTaxonomy, key: str, ancestors: tuple[str, ...], descendants: set[str]) -> None:
+    tree: PurposeTaxonomy, key: str, ancestors: tuple[str, ...], descendants: set[str]
+) -> None:
     assert tree.ancestors(key) == ancestors
     assert tree.descendants(key) == frozenset(descendants)
 
@@ -84,14 +97,17 @@ def test_by_iri(tree: PurposeTaxonomy) -> None:
     assert tree.by_iri(DPV + "Nothing") is None
 
 
-@pytest.mark.parametrize(("locale", "fallback", "expected"), [
-    ("es", "en", "b es"),
-    ("es_ES", "en", "b es"),
-    ("fr-CA", "en", "b fr"),
-    ("EN", "en", "b en"),
-    ("de", "en", "b en"),
-    ("de", "fr", "b fr"),
-])
+@pytest.mark.parametrize(
+    ("locale", "fallback", "expected"),
+    [
+        ("es", "en", "b es"),
+        ("es_ES", "en", "b es"),
+        ("fr-CA", "en", "b fr"),
+        ("EN", "en", "b en"),
+        ("de", "en", "b en"),
+        ("de", "fr", "b fr"),
+    ],
+)
 def test_name_per_locale(tree: PurposeTaxonomy, locale: str, fallback: str, expected: str) -> None:
     assert tree["b"].name(locale, fallback) == expected
 
@@ -102,42 +118,49 @@ def test_purposes_are_hashable_values(tree: PurposeTaxonomy) -> None:
 
 def p(key: str, **fields: str) -> str:
     """One purpose table with `fields` replacing the defaults ("" drops a field)."""
-    values = {"iri": f'"{DPV}{key}"', "access": '"open"',
-              "name": '{ en = "n", es = "n", fr = "n" }',
-              "description": '{ en = "d", es = "d", fr = "d" }', **fields}
+    values = {
+        "iri": f'"{DPV}{key}"',
+        "access": '"open"',
+        "name": '{ en = "n", es = "n", fr = "n" }',
+        "description": '{ en = "d", es = "d", fr = "d" }',
+        **fields,
+    }
     body = "".join(f"{name} = {value}\n" for name, value in values.items() if value)
     return f"[purposes.{key}]\n{body}\n"
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("", "purposes"),
-    ("purposes = {}\n", "purposes"),
-    ('version = "1"\n' + p("a"), "version"),
-    (p("a", parent='"b"'), "purposes.a.parent"),                               # no such parent
-    (p("a", parent='"a"'), "purposes.a.parent"),                               # itself
-    (p("a", parent='"b"') + p("b", parent='"a"'), "purposes.a.parent"),        # a → b → a
-    (p("x", parent='"a"') + p("a", parent='"b"') + p("b", parent='"a"'), "purposes.a.parent"),
-    (p("a", access='"members-only"'), "purposes.a.access"),
-    (p("a", access='"Open"'), "purposes.a.access"),
-    (p("a", iri=f'"{DPV}A"') + p("b", iri=f'"{DPV}A"'), "purposes.b.iri"),    # duplicate IRI
-    (p("a", iri='"dpv:A"'), "purposes.a.iri"),
-    (p("a", iri='"urn:dpv:A"'), "purposes.a.iri"),
-    (p("a", iri='"https://"'), "purposes.a.iri"),
-    (p("a", iri='"https://w3id.org/dpv# A"'), "purposes.a.iri"),
-    (p("a", iri="42"), "purposes.a.iri"),
-    (p("a", iri=""), "purposes.a.iri"),
-    (p("a", parent="1"), "purposes.a.parent"),
-    (p("a", name='{ en = "n", es = "n" }'), "purposes.a.name.fr"),
-    (p("a", name='{ en = "n", es = "n", fr = " " }'), "purposes.a.name.fr"),
-    (p("a", name='{ en = "n", es = "n", fr = "n", English = "n" }'), "purposes.a.name.English"),
-    (p("a", name='"n"'), "purposes.a.name"),
-    (p("a", description=""), "purposes.a.description"),
-    (p("a", colour='"red"'), "purposes.a.colour"),
-    (p("Bad_Key"), "purposes.Bad_Key"),
-    (p("a", access='"prohibited"') + p("b", parent='"a"'), "purposes.b.access"),
-    ("[purposes]\na = 1\n", "purposes.a"),
-    ("[purposes\n", "<toml>"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("", "purposes"),
+        ("purposes = {}\n", "purposes"),
+        ('version = "1"\n' + p("a"), "version"),
+        (p("a", parent='"b"'), "purposes.a.parent"),  # no such parent
+        (p("a", parent='"a"'), "purposes.a.parent"),  # itself
+        (p("a", parent='"b"') + p("b", parent='"a"'), "purposes.a.parent"),  # a → b → a
+        (p("x", parent='"a"') + p("a", parent='"b"') + p("b", parent='"a"'), "purposes.a.parent"),
+        (p("a", access='"members-only"'), "purposes.a.access"),
+        (p("a", access='"Open"'), "purposes.a.access"),
+        (p("a", iri=f'"{DPV}A"') + p("b", iri=f'"{DPV}A"'), "purposes.b.iri"),  # duplicate IRI
+        (p("a", iri='"dpv:A"'), "purposes.a.iri"),
+        (p("a", iri='"urn:dpv:A"'), "purposes.a.iri"),
+        (p("a", iri='"https://"'), "purposes.a.iri"),
+        (p("a", iri='"https://w3id.org/dpv# A"'), "purposes.a.iri"),
+        (p("a", iri="42"), "purposes.a.iri"),
+        (p("a", iri=""), "purposes.a.iri"),
+        (p("a", parent="1"), "purposes.a.parent"),
+        (p("a", name='{ en = "n", es = "n" }'), "purposes.a.name.fr"),
+        (p("a", name='{ en = "n", es = "n", fr = " " }'), "purposes.a.name.fr"),
+        (p("a", name='{ en = "n", es = "n", fr = "n", English = "n" }'), "purposes.a.name.English"),
+        (p("a", name='"n"'), "purposes.a.name"),
+        (p("a", description=""), "purposes.a.description"),
+        (p("a", colour='"red"'), "purposes.a.colour"),
+        (p("Bad_Key"), "purposes.Bad_Key"),
+        (p("a", access='"prohibited"') + p("b", parent='"a"'), "purposes.b.access"),
+        ("[purposes]\na = 1\n", "purposes.a"),
+        ("[purposes\n", "<toml>"),
+    ],
+)
 def test_bad_taxonomy_names_file_and_key(text: str, key: str) -> None:
     with pytest.raises(BylawsError) as caught:
         parse_purposes(text, source="gov/purposes.toml")
@@ -167,7 +190,10 @@ def test_shipped_taxonomy() -> None:
         assert purpose.iri.startswith(DPV)
         assert {"en", "es", "fr"} <= purpose.names.keys() <= purpose.descriptions.keys()
     assert {key for key in taxonomy if taxonomy[key].access is Access.PROHIBITED} == {
-        "marketing", "advertising", "personalised-advertising"}
+        "marketing",
+        "advertising",
+        "personalised-advertising",
+    }
     assert taxonomy.covers("public-benefit", "combat-climate-change")
     assert not taxonomy.covers("scientific-research", "commercial-research")
     assert taxonomy.ancestors("personalised-advertising") == ("advertising", "marketing")

@@ -43,8 +43,7 @@ def _switch(
     client: FlaskClient, locale: str, next_path: str = "/", page: str = "/"
 ) -> TestResponse:
     token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post("/language", data={"locale": locale, "next": next_path,
-                                          "csrf_token": token})
+    return client.post("/language", data={"locale": locale, "next": next_path, "csrf_token": token})
 
 
 # --- the browser's Accept-Language ------------------------------------------------------------

@@ -32,7 +32,7 @@ def _field_block(html: str, name: str) -> str:
     """The <p class="field"> of the form field NAME, with its label, input and errors."""
     marker = html.index(f'data-testid="field-{name}"')
     start = html.rindex('<p class="field">', 0, marker)
-    return html[start: html.index("</p>", marker)]
+    return html[start : html.index("</p>", marker)]
 
 
 def _member_by_email(db_session: Session, email: str) -> Member | None:
@@ -43,8 +43,13 @@ def _member_by_email(db_session: Session, email: str) -> Member | None:
 def _board_member(make_member: MakeMember, db_session: Session, bylaws: Bylaws) -> Member:
     member = make_member(bylaws.class_keys()[1], name="Board Member")
     seat_service.assign_seat(
-        db_session, bylaws, member=member, member_class=member.member_class, number=1,
-        actor="steward:test", at=now(),
+        db_session,
+        bylaws,
+        member=member,
+        member_class=member.member_class,
+        number=1,
+        actor="steward:test",
+        at=now(),
     )
     db_session.commit()
     return member
@@ -114,12 +119,19 @@ def test_stylesheet_is_served(client: FlaskClient) -> None:
 # --- CSRF: every POST route refuses a request without a token ---------------------------------
 
 
+# Called by OAuth clients, which authenticate themselves (RFC 6749 §2.3); a browser's cookie
+# gives no power there, so they carry no CSRF token (see test_client_endpoints_ignore_cookies).
+CLIENT_AUTHENTICATED = {"oauth.token", "oauth.revoke", "oauth.introspect"}
+
+
 def _post_routes(app: Flask) -> list[str]:
     paths = []
     with app.test_request_context():
         from flask import url_for
 
         for rule in app.url_map.iter_rules():
+            if rule.endpoint in CLIENT_AUTHENTICATED:
+                continue
             if "POST" in (rule.methods or ()):
                 paths.append(url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1)))
     return sorted(paths)
@@ -143,8 +155,12 @@ def test_every_post_route_refuses_a_missing_csrf_token(
 ) -> None:
     steward = make_member(steward=True, name="Steward Sam")
     form = {
-        "email": "csrf-victim@example.org", "password": NEW_PASSWORD, "display_name": "Victim",
-        "member_class": bylaws.class_keys()[0], "locale": "fr", "next": "/",
+        "email": "csrf-victim@example.org",
+        "password": NEW_PASSWORD,
+        "display_name": "Victim",
+        "member_class": bylaws.class_keys()[0],
+        "locale": "fr",
+        "next": "/",
     }
     for path in _post_routes(app):
         client = app.test_client()
@@ -170,8 +186,12 @@ def test_every_post_route_refuses_a_csrf_token_of_another_session(
     attacker = app.test_client()
     foreign_token = csrf_token(attacker.get("/signin").get_data(as_text=True))
     form = {
-        "email": "csrf-victim@example.org", "password": NEW_PASSWORD, "display_name": "Victim",
-        "member_class": bylaws.class_keys()[0], "locale": "fr", "next": "/",
+        "email": "csrf-victim@example.org",
+        "password": NEW_PASSWORD,
+        "display_name": "Victim",
+        "member_class": bylaws.class_keys()[0],
+        "locale": "fr",
+        "next": "/",
         "csrf_token": foreign_token,
     }
     for path in _post_routes(app):
@@ -181,9 +201,23 @@ def test_every_post_route_refuses_a_csrf_token_of_another_session(
         before = _state(db_session)
         response = victim.post(path, data=form)
         assert response.status_code == 400, path
-        assert 'data-testid="problem"' in response.get_data(as_text=True), path
+        if path.startswith("/api/"):
+            assert response.get_json()["code"] == "request.csrf_failed", path
+        else:
+            assert 'data-testid="problem"' in response.get_data(as_text=True), path
         assert _state(db_session) == before, path
     assert _member_by_email(db_session, "csrf-victim@example.org") is None
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_client_endpoints_ignore_cookies(app: Flask, make_member: MakeMember, path: str) -> None:
+    """A signed-in browser posting there is just an unauthenticated client."""
+    steward = make_member(steward=True)
+    client = app.test_client()
+    sign_in(client, steward.email, TEST_PASSWORD)
+    response = client.post(path, data={"grant_type": "client_credentials", "token": "x"})
+    assert response.status_code in (400, 401)
+    assert response.get_json()["error"] in ("invalid_client", "invalid_request")
 
 
 def test_a_made_up_csrf_token_is_refused(client: FlaskClient, make_member: MakeMember) -> None:
@@ -238,18 +272,23 @@ def test_members_page_post_from_a_visitor_admits_nobody(
     client: FlaskClient, db_session: Session, bylaws: Bylaws
 ) -> None:
     before = member_count(db_session)
-    response = post_form(client, "/signin", "/steward/members", {
-        "display_name": "Sneaky", "email": "sneaky@example.org",
-        "member_class": bylaws.class_keys()[0], "password": NEW_PASSWORD,
-    })
+    response = post_form(
+        client,
+        "/signin",
+        "/steward/members",
+        {
+            "display_name": "Sneaky",
+            "email": "sneaky@example.org",
+            "member_class": bylaws.class_keys()[0],
+            "password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/signin")
     assert member_count(db_session) == before
 
 
-def test_members_page_refuses_a_plain_member(
-    client: FlaskClient, make_member: MakeMember
-) -> None:
+def test_members_page_refuses_a_plain_member(client: FlaskClient, make_member: MakeMember) -> None:
     member = make_member()
     sign_in(client, member.email, TEST_PASSWORD)
     response = client.get("/steward/members")
@@ -271,10 +310,17 @@ def test_members_page_refuses_a_board_member(
     assert response.status_code == 403
     assert 'data-testid="problem"' in response.get_data(as_text=True)
     before = member_count(db_session)
-    refused = post_form(client, "/", "/steward/members", {
-        "display_name": "Board Pick", "email": "pick@example.org",
-        "member_class": bylaws.class_keys()[0], "password": NEW_PASSWORD,
-    })
+    refused = post_form(
+        client,
+        "/",
+        "/steward/members",
+        {
+            "display_name": "Board Pick",
+            "email": "pick@example.org",
+            "member_class": bylaws.class_keys()[0],
+            "password": NEW_PASSWORD,
+        },
+    )
     assert refused.status_code == 403
     assert member_count(db_session) == before
 
@@ -301,15 +347,22 @@ def test_steward_admits_a_member(
     app: Flask, steward_client: FlaskClient, db_session: Session, bylaws: Bylaws
 ) -> None:
     klass = bylaws.class_keys()[2]
-    response = post_form(steward_client, "/steward/members", "/steward/members", {
-        "display_name": "New Neighbour", "email": "New.Neighbour@Example.org",
-        "member_class": klass, "password": NEW_PASSWORD,
-    })
+    response = post_form(
+        steward_client,
+        "/steward/members",
+        "/steward/members",
+        {
+            "display_name": "New Neighbour",
+            "email": "New.Neighbour@Example.org",
+            "member_class": klass,
+            "password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/steward/members"
     page = steward_client.get("/steward/members").get_data(as_text=True)
     assert "New Neighbour is now a member of the trust." in page
-    table = page[page.index('data-testid="member-list"'):]
+    table = page[page.index('data-testid="member-list"') :]
     assert "New Neighbour" in table and "new.neighbour@example.org" in table
     assert bylaws.member_class(klass).name("en") in table
 
@@ -333,18 +386,31 @@ def test_steward_admits_a_member(
 def test_steward_admits_another_steward(
     steward_client: FlaskClient, db_session: Session, bylaws: Bylaws
 ) -> None:
-    response = post_form(steward_client, "/steward/members", "/steward/members", {
-        "display_name": "Second Steward", "email": "second@example.org",
-        "member_class": bylaws.class_keys()[0], "password": NEW_PASSWORD, "is_steward": "y",
-    })
+    response = post_form(
+        steward_client,
+        "/steward/members",
+        "/steward/members",
+        {
+            "display_name": "Second Steward",
+            "email": "second@example.org",
+            "member_class": bylaws.class_keys()[0],
+            "password": NEW_PASSWORD,
+            "is_steward": "y",
+        },
+    )
     assert response.status_code == 302
     member = _member_by_email(db_session, "second@example.org")
     assert member is not None and member.is_steward
 
 
 def _admit(client: FlaskClient, **fields: str) -> TestResponse:
-    data = {"display_name": "Someone", "email": "someone@example.org",
-            "member_class": "contributor", "password": NEW_PASSWORD, **fields}
+    data = {
+        "display_name": "Someone",
+        "email": "someone@example.org",
+        "member_class": "contributor",
+        "password": NEW_PASSWORD,
+        **fields,
+    }
     return post_form(client, "/steward/members", "/steward/members", data)
 
 

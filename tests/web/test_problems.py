@@ -63,17 +63,18 @@ def test_me_for_a_visitor_is_401_problem_json(client: FlaskClient) -> None:
     assert "sign in" in str(body["title"]).lower()
 
 
-def test_me_for_a_member(
-    client: FlaskClient, make_member: MakeMember
-) -> None:
+def test_me_for_a_member(client: FlaskClient, make_member: MakeMember) -> None:
     member = make_member("community", name="Api Member", locale="es")
     sign_in(client, member.email, TEST_PASSWORD)
     response = client.get("/api/v1/me")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json() == {
-        "id": member.id, "display_name": "Api Member", "member_class": "community",
-        "roles": ["member"], "locale": "es",
+        "id": member.id,
+        "display_name": "Api Member",
+        "member_class": "community",
+        "roles": ["member"],
+        "locale": "es",
     }
 
 
@@ -95,7 +96,8 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
 
 def test_too_large_a_request_is_413(client: FlaskClient) -> None:
     response = client.post(
-        "/signin", data={"email": "x" * (2 * 1024 * 1024)},
+        "/signin",
+        data={"email": "x" * (2 * 1024 * 1024)},
         headers={"Accept": "application/json"},
     )
     _assert_problem(response, 413)
@@ -188,9 +190,14 @@ def exploding_app(app: Flask) -> Flask:
 
     def explode() -> str:
         member_service.add_member(
-            db(), state().bylaws, email="half-done@example.org", display_name="Half Done",
-            member_class=state().bylaws.class_keys()[0], password=TEST_PASSWORD,
-            actor="test", at=now(),
+            db(),
+            state().bylaws,
+            email="half-done@example.org",
+            display_name="Half Done",
+            member_class=state().bylaws.class_keys()[0],
+            password=TEST_PASSWORD,
+            actor="test",
+            at=now(),
         )
         db().flush()
         raise RuntimeError(SECRET)
@@ -243,8 +250,15 @@ def _assert_security_headers(response: TestResponse) -> None:
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/", 200), ("/signin", 200), ("/healthz", 200), ("/api/v1/me", 401),
-     ("/api/v1/anything", 404), ("/no-such-page", 404), ("/steward/members", 302)],
+    [
+        ("/", 200),
+        ("/signin", 200),
+        ("/healthz", 200),
+        ("/api/v1/me", 401),
+        ("/api/v1/anything", 404),
+        ("/no-such-page", 404),
+        ("/steward/members", 302),
+    ],
 )
 def test_security_headers_on_every_kind_of_answer(
     client: FlaskClient, path: str, status: int

@@ -24,9 +24,12 @@ WRONG = "The email address or the password is not right."
 
 
 def _sessions_of(db_session: Session, member_id: int) -> int:
-    return db_session.scalar(
-        select(func.count()).select_from(WebSession).where(WebSession.member_id == member_id)
-    ) or 0
+    return (
+        db_session.scalar(
+            select(func.count()).select_from(WebSession).where(WebSession.member_id == member_id)
+        )
+        or 0
+    )
 
 
 # --- signing in -------------------------------------------------------------------------------
@@ -42,7 +45,9 @@ def test_right_password_signs_in_and_the_front_page_says_who(
     assert signed_in_as(client) == "Signed in as Ada Lovelace"
     assert _sessions_of(db_session, member.id) == 1
     signed_in = db_session.scalar(
-        select(func.count()).select_from(AuditEntry).where(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
             AuditEntry.action == "session.signed_in", AuditEntry.subject == f"member:{member.id}"
         )
     )
@@ -81,7 +86,7 @@ def test_unknown_email_gets_the_same_answer_as_a_wrong_password(
 
     def error_of(html: str) -> str:
         start = html.index('data-testid="signin-error">')
-        return html[start: html.index("</p>", start)]
+        return html[start : html.index("</p>", start)]
 
     assert error_of(wrong_password.get_data(as_text=True)) == error_of(
         unknown_email.get_data(as_text=True)
@@ -178,8 +183,9 @@ def test_cookie_value_changes_at_sign_in(client: FlaskClient, make_member: MakeM
     token = csrf_token(client.get("/signin").get_data(as_text=True))
     before = session_cookie(client)
     assert before, "the sign-in page gives an anonymous session for its CSRF token"
-    client.post("/signin", data={"email": member.email, "password": TEST_PASSWORD,
-                                 "csrf_token": token})
+    client.post(
+        "/signin", data={"email": member.email, "password": TEST_PASSWORD, "csrf_token": token}
+    )
     after = session_cookie(client)
     assert after and after != before
 
@@ -221,7 +227,9 @@ def test_cookie_flags(client: FlaskClient, make_member: MakeMember) -> None:
 
 
 def test_secure_cookies_setting_marks_the_cookie_secure(
-    tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
     make_member: MakeMember,
 ) -> None:
     app = build_app(tmp_path, engine, session_factory, secure_cookies=True)
@@ -229,7 +237,8 @@ def test_secure_cookies_setting_marks_the_cookie_secure(
     member = make_member()
     token = csrf_token(client.get("/signin", base_url="https://localhost").get_data(as_text=True))
     response = client.post(
-        "/signin", base_url="https://localhost",
+        "/signin",
+        base_url="https://localhost",
         data={"email": member.email, "password": TEST_PASSWORD, "csrf_token": token},
         headers={"Referer": "https://localhost/signin"},  # over HTTPS, CSRF checks it too
     )
@@ -241,9 +250,7 @@ def test_secure_cookies_setting_marks_the_cookie_secure(
 
 
 @pytest.fixture
-def idle_app(
-    tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session]
-) -> Flask:
+def idle_app(tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session]) -> Flask:
     return build_app(tmp_path, engine, session_factory, session_idle_minutes=1)
 
 
@@ -288,7 +295,8 @@ def test_absolute_expiry_is_kept_on_the_server(
     sign_in(client, member.email, TEST_PASSWORD)
     assert signed_in_as(client) == "Signed in as Long Session"
     db_session.execute(
-        update(WebSession).where(WebSession.member_id == member.id)
+        update(WebSession)
+        .where(WebSession.member_id == member.id)
         .values(expires_at=now() - timedelta(seconds=1))
     )
     db_session.commit()
@@ -316,7 +324,9 @@ def test_next_leads_only_to_a_path_on_this_site(
 ) -> None:
     member = make_member(steward=True)
     response = post_form(
-        client, "/signin", "/signin",
+        client,
+        "/signin",
+        "/signin",
         {"email": member.email, "password": TEST_PASSWORD, "next": target},
     )
     assert response.status_code == 302
@@ -332,7 +342,9 @@ def test_next_tricks_browsers_read_as_another_site_stay_here(
     """Browsers read a backslash as a slash and drop tabs: such a Location must not leave."""
     member = make_member()
     response = post_form(
-        client, "/signin", "/signin",
+        client,
+        "/signin",
+        "/signin",
         {"email": member.email, "password": TEST_PASSWORD, "next": target},
     )
     assert response.status_code == 302
@@ -353,9 +365,12 @@ def test_next_from_the_query_is_carried_through_the_form(
     signin_page = bounced.headers["Location"]
     html = client.get(signin_page).get_data(as_text=True)
     assert 'value="/steward/members"' in html
-    response = post_form(client, signin_page, "/signin",
-                         {"email": member.email, "password": TEST_PASSWORD,
-                          "next": "/steward/members"})
+    response = post_form(
+        client,
+        signin_page,
+        "/signin",
+        {"email": member.email, "password": TEST_PASSWORD, "next": "/steward/members"},
+    )
     assert response.headers["Location"] == "/steward/members"
     assert client.get("/steward/members").status_code == 200
 
@@ -367,13 +382,16 @@ def _attempt(
     client: FlaskClient, token: str, email: str, password: str, address: str
 ) -> TestResponse:
     return client.post(
-        "/signin", data={"email": email, "password": password, "csrf_token": token},
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": token},
         environ_base={"REMOTE_ADDR": address},
     )
 
 
 def test_too_many_attempts_from_one_address_get_429(
-    tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
     make_member: MakeMember,
 ) -> None:
     app = build_app(tmp_path, engine, session_factory, signin_rate_limit="3 per minute")
@@ -401,8 +419,10 @@ def test_the_limit_answers_problem_json_to_an_api_client(
     token = csrf_token(client.get("/signin").get_data(as_text=True))
     _attempt(client, token, "a@example.org", "wrong password!", "10.2.2.2")
     limited = client.post(
-        "/signin", data={"email": "a@example.org", "password": "x", "csrf_token": token},
-        environ_base={"REMOTE_ADDR": "10.2.2.2"}, headers={"Accept": "application/json"},
+        "/signin",
+        data={"email": "a@example.org", "password": "x", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.2.2.2"},
+        headers={"Accept": "application/json"},
     )
     assert limited.status_code == 429
     assert limited.mimetype == "application/problem+json"
@@ -410,9 +430,7 @@ def test_the_limit_answers_problem_json_to_an_api_client(
     assert "Retry-After" in limited.headers
 
 
-def test_the_default_limit_is_25_attempts_per_address(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_the_default_limit_is_25_attempts_per_address(app: Flask, client: FlaskClient) -> None:
     token = csrf_token(client.get("/signin").get_data(as_text=True))
     for n in range(25):
         response = _attempt(client, token, f"nobody{n}@example.org", "x", "10.3.3.3")
@@ -423,7 +441,9 @@ def test_the_default_limit_is_25_attempts_per_address(
 
 
 def test_too_many_attempts_on_one_account_get_429_from_any_address(
-    tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
     make_member: MakeMember,
 ) -> None:
     app = build_app(tmp_path, engine, session_factory, signin_rate_limit="1000 per minute")

@@ -5,4 +5,13 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
-from cltd.web.api import health, me  # noqa: E402, F401
+from cltd.web.api import (  # noqa: E402, F401
+    access,
+    assets,
+    clients,
+    consents,
+    health,
+    me,
+    openapi,
+    tokens,
+)

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from cltd.web.pages import home, language, signin, steward  # noqa: E402, F401
+from cltd.web.pages import (  # noqa: E402, F401
+    apps,
+    home,
+    language,
+    signin,
+    steward,
+    steward_clients,
+)

@@ -1,0 +1,257 @@
+"""`cltd assets`, `cltd records`, `cltd keys`, `cltd worker` and `cltd members erase`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from cltd.adapters.clock import now
+from cltd.adapters.keys import load_signing_key
+from cltd.adapters.vault import KeyRing
+from cltd.adapters.webhooks import post_signed
+from cltd.cli.context import CliContext
+from cltd.cli.errors import CliError, from_service_error
+from cltd.cli.text import _
+from cltd.db import session_scope
+from cltd.models import Asset, Member
+from cltd.rules.codes import MESSAGES
+from cltd.services import assets as asset_service
+from cltd.services import datakeys, erasure, outbox, records
+from cltd.services.errors import ServiceError
+from cltd.services.members import normalise_email
+
+CLI_ACTOR = "steward:cli"
+
+
+def _ring(ctx: CliContext) -> KeyRing:
+    return KeyRing(ctx.settings.data_dir / "keys")
+
+
+@click.group("assets")
+def assets_group() -> None:
+    """Create and list the trust's data assets."""
+
+
+@assets_group.command("create")
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def create(ctx: CliContext, spec: Path) -> None:
+    """Create an asset from a TOML or JSON file (slug, title, fields, policy; see README)."""
+    try:
+        text = spec.read_text(encoding="utf-8")
+        body = json.loads(text) if spec.suffix == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise CliError(f"{spec}: {error}") from None
+    policy = body.get("policy", {})
+    try:
+        with session_scope(ctx.sessions) as session:
+            asset = asset_service.create_asset(
+                session,
+                ctx.bylaws,
+                slug=str(body.get("slug", "")),
+                title=body.get("title", {}),
+                description=body.get("description", {}),
+                keywords=body.get("keywords", []),
+                fields=body.get("fields", []),
+                contributing_classes=body.get("contributing_classes"),
+                permitted=policy.get("permitted", {}),
+                prohibited=policy.get("prohibited", []),
+                duties=policy.get("duties", []),
+                actor=CLI_ACTOR,
+                at=now(),
+            )
+            asset_id, slug = asset.id, asset.slug
+    except ServiceError as error:
+        raise from_service_error(error) from None
+    except (AttributeError, TypeError):
+        raise CliError(
+            _("%(file)s: not an asset description (see the README).", file=spec)
+        ) from None
+    click.echo(
+        _("Created asset %(id)s (%(slug)s), held under the asset lock.", id=asset_id, slug=slug)
+    )
+
+
+@assets_group.command("list")
+@click.pass_obj
+def list_assets(ctx: CliContext) -> None:
+    """List the assets the trust holds."""
+    with session_scope(ctx.sessions) as session:
+        for asset in asset_service.held_assets(session):
+            title = next(iter(asset.title.values()), "")
+            click.echo(
+                f"{asset.id:>5}  {asset.slug:<32} {'locked' if asset.locked else '':<7} {title}"
+            )
+
+
+def _rows(path: Path) -> Iterator[records.ImportRow]:
+    """Rows of a CSV (header: contributor, then field names) or JSON Lines file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        if path.suffix in (".jsonl", ".ndjson"):
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item: Any = json.loads(line)
+                except ValueError as error:
+                    raise CliError(
+                        _(
+                            "%(file)s, line %(line)s: not JSON (%(error)s)",
+                            file=path,
+                            line=line_no,
+                            error=error,
+                        )
+                    ) from None
+                if not isinstance(item, dict) or not isinstance(item.get("values"), dict):
+                    raise CliError(
+                        _(
+                            '%(file)s, line %(line)s: expected {"contributor": …, "values": {…}}',
+                            file=path,
+                            line=line_no,
+                        )
+                    )
+                yield records.ImportRow(line_no, str(item.get("contributor", "")), item["values"])
+            return
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "contributor" not in reader.fieldnames:
+            raise CliError(
+                _(
+                    "%(file)s: the first line must name the columns, starting with contributor",
+                    file=path,
+                )
+            )
+        for row in reader:
+            contributor = row.pop("contributor") or ""
+            if None in row:
+                raise CliError(
+                    _(
+                        "%(file)s, line %(line)s: more values than columns",
+                        file=path,
+                        line=reader.line_num,
+                    )
+                )
+            yield records.ImportRow(reader.line_num, contributor, row)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _line in handle)
+
+
+@click.group("records")
+def records_group() -> None:
+    """Import members' records in bulk."""
+
+
+@records_group.command("import")
+@click.argument("asset_slug")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def import_records(ctx: CliContext, asset_slug: str, file: Path) -> None:
+    """Import FILE (.csv or .jsonl) into ASSET_SLUG: all rows or, at the first bad row, none."""
+    total = _count_lines(file)
+    try:
+        with session_scope(ctx.sessions) as session:
+            asset = session.scalar(select(Asset).where(Asset.slug == asset_slug))
+            if asset is None:
+                raise CliError(_("There is no asset %(slug)s.", slug=asset_slug))
+            with click.progressbar(length=total, label=_("Importing"), file=sys.stderr) as bar:
+
+                def counted() -> Iterator[records.ImportRow]:
+                    for row in _rows(file):
+                        bar.update(1)
+                        yield row
+
+                count = records.import_records(
+                    session, _ring(ctx), asset=asset, rows=counted(), actor=CLI_ACTOR, at=now()
+                )
+    except records.ImportProblem as problem:
+        detail = _(MESSAGES[problem.error.code], **problem.error.params)
+        raise CliError(
+            _(
+                "%(file)s, line %(line)s: %(detail)s (nothing was imported)",
+                file=file,
+                line=problem.line,
+                detail=detail,
+            )
+        ) from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise CliError(f"{file}: {error}") from None
+    click.echo(_("Imported %(count)s records into %(slug)s.", count=count, slug=asset_slug))
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Manage the trust's encryption keys."""
+
+
+@keys_group.command("rotate")
+@click.pass_obj
+def rotate(ctx: CliContext) -> None:
+    """Re-wrap every member's data key under a new key-encryption key (records untouched)."""
+    ring = _ring(ctx)
+    with (
+        session_scope(ctx.sessions) as session,
+        click.progressbar(
+            length=datakeys.count_keys(session), label=_("Re-wrapping"), file=sys.stderr
+        ) as bar,
+    ):
+        kek_id, count = datakeys.rotate_kek(
+            session, ring, actor=CLI_ACTOR, at=now(), progress=bar.update
+        )
+    click.echo(
+        _("Key-encryption key %(kek)s now wraps %(count)s data keys.", kek=kek_id, count=count)
+    )
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now and stop (for cron or tests).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.pass_obj
+def worker(ctx: CliContext, once: bool, interval: float) -> None:
+    """Deliver queued work (revocation notices) with retries; run any number of these."""
+    key = load_signing_key(ctx.settings.signing_key_path)
+    key_id = f"trust:{ctx.settings.trust_name}"
+
+    def deliver(job: outbox.Claimed) -> str | None:
+        return post_signed(job.target, job.payload, key, key_id)
+
+    while True:
+        done = outbox.run_once(ctx.sessions, deliver, now)
+        if done:
+            click.echo(_("Delivered or retried %(count)s jobs.", count=done))
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def erase(ctx: CliContext, email: str, yes: bool) -> None:
+    """Erase a member: destroy their data key, delete their records, keep the audit trail."""
+    if not yes:
+        click.confirm(
+            _("Erase %(email)s and every record they contributed, for good?", email=email),
+            abort=True,
+        )
+    with session_scope(ctx.sessions) as session:
+        member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
+        if member is None:
+            raise CliError(_("No member has the email address %(email)s.", email=email))
+        count = erasure.erase_member(session, member, actor=CLI_ACTOR, at=now())
+    click.echo(_("Erased %(email)s: %(count)s records shredded.", email=email, count=count))
+
+
+COMMANDS = [assets_group, records_group, keys_group, worker]
+ERASE = erase

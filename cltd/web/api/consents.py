@@ -1,0 +1,142 @@
+"""/api/v1/consents and /api/v1/me/uses: a member's consents, receipts and who used their data.
+
+GET /consents                   consent:read   live consents and the grid's purposes
+PUT /consents                   consent:write  give or withdraw {asset_id|null, purpose, consent}
+GET /consents/history           consent:read   every consent ever given, with its end
+GET /consents/<id>/receipt      consent:read   a receipt signed by the trust (eddsa-jcs-2022)
+GET /me/uses                    consent:read   every read that served the member's records
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify
+from werkzeug.wrappers import Response
+
+from cltd.adapters.clock import now
+from cltd.models import Consent, Member
+from cltd.rules.codes import Code
+from cltd.rules.roles import Scope
+from cltd.services import consents as consent_service
+from cltd.services import uses as use_service
+from cltd.services.errors import Forbidden, InvalidInput
+from cltd.web.api import bp
+from cltd.web.auth import current_member
+from cltd.web.identity import signed, trust_did
+from cltd.web.inputs import json_body
+from cltd.web.oauth.resource import api_access
+from cltd.web.state import db, state
+
+
+def _member() -> Member:
+    member = current_member()
+    if member is None:
+        raise Forbidden(Code.MEMBER_ONLY)
+    return member
+
+
+def describe(consent: Consent) -> dict[str, Any]:
+    return {
+        "id": consent.id,
+        "asset_id": consent.asset_id,
+        "purpose": consent.purpose,
+        "granted_at": consent.granted_at.isoformat(),
+        "expires_at": consent.expires_at.isoformat() if consent.expires_at else None,
+        "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+    }
+
+
+@bp.get("/consents")
+@api_access(Scope.ConsentRead)
+def list_consents() -> Response:
+    member = _member()
+    live = consent_service.live_consents(db(), member.id, now())
+    return jsonify(consents=[describe(c) for c in live])
+
+
+@bp.put("/consents")
+@api_access(Scope.ConsentWrite)
+def change_consent() -> Response:
+    member = _member()
+    body = json_body("consent-change.schema.json")
+    at = now()
+    expires = _parse_time(body.get("expires_at"))
+    taxonomy = state().bylaws.taxonomy
+    if body["consent"]:
+        consent = consent_service.grant(
+            db(),
+            taxonomy,
+            member=member,
+            asset_id=body.get("asset_id"),
+            purpose=body["purpose"],
+            at=at,
+            expires_at=expires,
+        )
+        return jsonify(consent=describe(consent), ended=[])
+    ended = consent_service.withdraw(
+        db(), taxonomy, member=member, asset_id=body.get("asset_id"), purpose=body["purpose"], at=at
+    )
+    return jsonify(consent=None, ended=[describe(c) for c in ended])
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(Code.TIME_INVALID, "expires_at") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(Code.TIME_INVALID, "expires_at")
+    return moment
+
+
+@bp.get("/consents/history")
+@api_access(Scope.ConsentRead)
+def consent_history() -> Response:
+    return jsonify(consents=[describe(c) for c in consent_service.history(db(), _member().id)])
+
+
+@bp.get("/consents/<int:consent_id>/receipt")
+@api_access(Scope.ConsentRead)
+def consent_receipt(consent_id: int) -> Response:
+    consent = consent_service.get_own(db(), _member(), consent_id)
+    document = consent_service.receipt_document(
+        consent, trust_name=state().settings.trust_name, issuer=trust_did()
+    )
+    response = jsonify(signed(document, now()))
+    response.headers["Content-Disposition"] = f'attachment; filename="consent-{consent.id}.json"'
+    return response
+
+
+@bp.get("/me/uses")
+@api_access(Scope.ConsentRead)
+def my_uses() -> Response:
+    member = _member()
+    return jsonify(
+        uses=[
+            {
+                "at": u.at.isoformat(),
+                "consumer": u.client_name,
+                "organisation": u.organisation,
+                "asset": u.asset_slug,
+                "purpose": u.purpose,
+                "records": u.records,
+            }
+            for u in use_service.uses_of(db(), member.id)
+        ],
+        notices=[
+            {
+                "id": n.id,
+                "status": n.status,
+                "attempts": n.attempts,
+                "target": n.target,
+                "last_error": n.last_error,
+                "created_at": n.created_at.isoformat(),
+                "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+            }
+            for n in use_service.notices_of(db(), member.id)
+        ],
+    )

@@ -1,0 +1,42 @@
+"""The trust as a signer: its did:web identifier and its Ed25519 key (from the data directory)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import request
+
+from cltd.adapters import dataintegrity
+from cltd.adapters.keys import load_signing_key
+from cltd.web.state import state
+
+
+@cache
+def _key(path: Path) -> Ed25519PrivateKey:
+    return load_signing_key(path)
+
+
+def signing_key() -> Ed25519PrivateKey:
+    return _key(state().settings.signing_key_path)
+
+
+def trust_did() -> str:
+    """did:web of the trust's address (port encoded as %3A, as did:web says)."""
+    configured = state().settings.base_url
+    host = urlsplit(configured).netloc if configured else request.host
+    return "did:web:" + host.replace(":", "%3A")
+
+
+def verification_method() -> str:
+    return trust_did() + "#" + dataintegrity.public_multikey(signing_key().public_key())
+
+
+def signed(document: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return dataintegrity.sign(
+        document, signing_key(), verification_method=verification_method(), created=at
+    )

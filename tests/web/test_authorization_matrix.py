@@ -1,0 +1,357 @@
+"""Every route × every kind of caller → the status that caller must get (ASVS 8.2, R9).
+
+The routes come from the app's URL map, so a new route without a row here fails
+`test_every_route_has_a_row`. Objects in paths belong to member A (a token, a consent), or are
+shared (an asset the consumer holds a grant on, an application the steward may disable), so
+the table also says who may touch whose objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from cltd.adapters.clock import now
+from cltd.models import Member
+from cltd.rules.bylaws import Bylaws
+from cltd.services import access as access_service
+from cltd.services import assets as asset_service
+from cltd.services import consents as consent_service
+from cltd.services import oauth
+from cltd.services.seats import assign_seat
+from tests.conftest import TEST_PASSWORD
+from tests.oauth.test_code_flow import REDIRECT, pkce
+from tests.support import mint, register
+from tests.web.helpers import csrf_token, sign_in
+
+CALLERS = ("anonymous", "member_a", "member_b", "board", "steward", "consumer", "wrong_scope")
+SESSION_CALLERS = {"member_a", "member_b", "board", "steward"}
+_unique = itertools.count(1)
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(CALLERS, status)
+
+
+def members_only(member: int, *, anonymous: int = 302, consumer: int = 302) -> dict[str, int]:
+    return {
+        "anonymous": anonymous,
+        "member_a": member,
+        "member_b": member,
+        "board": member,
+        "steward": member,
+        "consumer": consumer,
+        "wrong_scope": consumer,
+    }
+
+
+def steward_page(steward: int) -> dict[str, int]:
+    return {**members_only(403), "steward": steward}
+
+
+def api(
+    member: int, consumer: int, wrong: int, *, steward: int | None = None, **overrides: int
+) -> dict[str, int]:
+    table = {
+        "anonymous": 401,
+        "member_a": member,
+        "member_b": member,
+        "board": member,
+        "steward": member if steward is None else steward,
+        "consumer": consumer,
+        "wrong_scope": wrong,
+    }
+    table.update(overrides)
+    return table
+
+
+@dataclass
+class Route:
+    path: str
+    expected: dict[str, int]
+    body: dict[str, Any] | None = None
+    form: bool = False  # an HTML form (CSRF token in the body) rather than JSON
+
+
+@dataclass
+class World:
+    app: Flask
+    ids: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, FlaskClient] = field(default_factory=dict)
+    bearer: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _routes(w: World) -> dict[tuple[str, str], Route]:
+    ids = w.ids
+    n = next(_unique)
+    authorize = (
+        f"/oauth/authorize?response_type=code&client_id={ids['public_client']}"
+        f"&redirect_uri={REDIRECT}&scope=profile:read&state=s"
+        f"&code_challenge={ids['challenge']}&code_challenge_method=S256"
+    )
+    new_client = {
+        "name": f"App {n}",
+        "organisation": "Org",
+        "client_type": "confidential",
+        "redirect_uris": [],
+        "scopes": ["catalog:read"],
+        "grant_types": ["client_credentials"],
+        "may_introspect": False,
+    }
+    new_asset = {
+        "slug": f"asset-{n}",
+        "title": {"en": "A"},
+        "fields": [{"name": "v", "type": "text"}],
+    }
+    return {
+        ("pages.home", "GET"): Route("/", everyone(200)),
+        ("static", "GET"): Route("/static/cltd.css", everyone(200)),
+        ("health.healthz", "GET"): Route("/healthz", everyone(200)),
+        ("oauth.metadata", "GET"): Route("/.well-known/oauth-authorization-server", everyone(200)),
+        ("api.openapi", "GET"): Route("/api/v1/openapi.json", everyone(200)),
+        ("pages.signin", "GET"): Route("/signin", everyone(200)),
+        ("pages.signin", "POST"): Route(
+            "/signin",
+            everyone(400),
+            {"email": "x@example.org", "password": "not the password"},
+            form=True,
+        ),
+        ("pages.signout", "POST"): Route("/signout", everyone(302), {}, form=True),
+        ("pages.language", "POST"): Route("/language", everyone(302), {"locale": "fr"}, form=True),
+        ("pages.account_apps", "GET"): Route("/account/apps", members_only(200)),
+        ("pages.account_app_revoke", "POST"): Route(
+            f"/account/apps/{ids['token_a']}/revoke",
+            {**members_only(404), "member_a": 302},
+            {},
+            form=True,
+        ),
+        ("pages.steward_members", "GET"): Route("/steward/members", steward_page(200)),
+        ("pages.steward_members", "POST"): Route(
+            "/steward/members",
+            steward_page(302),
+            {
+                "display_name": f"New {n}",
+                "email": f"new{n}@example.org",
+                "member_class": "community",
+                "password": "a long enough password",
+            },
+            form=True,
+        ),
+        ("pages.steward_clients", "GET"): Route("/steward/clients", steward_page(200)),
+        ("pages.steward_clients", "POST"): Route(
+            "/steward/clients",
+            steward_page(200),
+            {
+                "name": f"App {n}",
+                "organisation": "Org",
+                "client_type": "confidential",
+                "grant_types": "client_credentials",
+                "scopes": "catalog:read",
+            },
+            form=True,
+        ),
+        ("pages.steward_client_disable", "POST"): Route(
+            f"/steward/clients/{ids['consumer_client']}/disable", steward_page(302), {}, form=True
+        ),
+        ("oauth.authorize", "GET"): Route(authorize, members_only(200)),
+        ("oauth.authorize", "POST"): Route(
+            authorize, members_only(302), {"approve": "Allow"}, form=True
+        ),
+        ("oauth.token", "POST"): Route(
+            "/oauth/token", everyone(401), {"grant_type": "client_credentials"}, form=True
+        ),
+        ("oauth.revoke", "POST"): Route("/oauth/revoke", everyone(401), {"token": "x"}, form=True),
+        ("oauth.introspect", "POST"): Route(
+            "/oauth/introspect", everyone(401), {"token": "x"}, form=True
+        ),
+        ("api.me", "GET"): Route("/api/v1/me", api(200, 403, 403)),
+        ("api.list_tokens", "GET"): Route("/api/v1/tokens", api(200, 403, 403)),
+        ("api.revoke_token", "DELETE"): Route(
+            f"/api/v1/tokens/{ids['token_a']}", api(404, 403, 403, member_a=204, steward=204)
+        ),
+        ("api.list_clients", "GET"): Route("/api/v1/clients", api(403, 403, 403, steward=200)),
+        ("api.register_client", "POST"): Route(
+            "/api/v1/clients", api(403, 403, 403, steward=201), new_client
+        ),
+        ("api.list_assets", "GET"): Route("/api/v1/assets", api(200, 200, 200)),
+        ("api.create_asset", "POST"): Route(
+            "/api/v1/assets", api(403, 403, 403, steward=201), new_asset
+        ),
+        ("api.get_asset", "GET"): Route(f"/api/v1/assets/{ids['asset']}", api(200, 200, 200)),
+        ("api.contribute", "POST"): Route(
+            f"/api/v1/assets/{ids['asset']}/records",
+            api(403, 403, 403, member_a=201),
+            {"values": {"street": "Mill Lane"}},
+        ),
+        ("api.read_records", "GET"): Route(
+            f"/api/v1/assets/{ids['asset']}/records?purpose=public-benefit", api(403, 200, 403)
+        ),
+        ("api.request_access", "POST"): Route(
+            "/api/v1/access-requests",
+            api(403, 201, 403),
+            {
+                "asset_id": ids["asset"],
+                "purpose": "public-benefit",
+                "justification": "For the council's repair plans.",
+            },
+        ),
+        ("api.my_grants", "GET"): Route("/api/v1/grants", api(403, 200, 403)),
+        ("api.list_consents", "GET"): Route("/api/v1/consents", api(200, 403, 403)),
+        ("api.change_consent", "PUT"): Route(
+            "/api/v1/consents",
+            api(200, 403, 403),
+            {"asset_id": None, "purpose": "public-benefit", "consent": True},
+        ),
+        ("api.consent_history", "GET"): Route("/api/v1/consents/history", api(200, 403, 403)),
+        ("api.consent_receipt", "GET"): Route(
+            f"/api/v1/consents/{ids['consent_a']}/receipt", api(404, 403, 403, member_a=200)
+        ),
+        ("api.my_uses", "GET"): Route("/api/v1/me/uses", api(200, 403, 403)),
+    }
+
+
+def _build_world(app: Flask, db_session: Session, make_member, bylaws: Bylaws) -> World:  # type: ignore[no-untyped-def]
+    contributor, community, public = bylaws.class_keys()
+    w = World(app)
+    people: dict[str, Member] = {
+        "member_a": make_member(contributor, name="Member A"),
+        "member_b": make_member(community, name="Member B"),
+        "board": make_member(public, name="Board Member"),
+        "steward": make_member(community, steward=True, name="Steward"),
+    }
+    assign_seat(
+        db_session,
+        bylaws,
+        member=people["board"],
+        member_class=public,
+        number=1,
+        actor="steward:test",
+        at=now(),
+    )
+    asset = asset_service.create_asset(
+        db_session,
+        bylaws,
+        slug="matrix-survey",
+        title={"en": "Survey"},
+        description={},
+        keywords=[],
+        actor="steward:test",
+        at=now(),
+        fields=[{"name": "street", "type": "text"}],
+        contributing_classes=[contributor],
+        permitted={"public-benefit": ["street"]},
+    )
+    consumer = register(db_session, scopes=["catalog:read", "records:read", "access:request"])
+    access_service.request_access(
+        db_session,
+        bylaws,
+        client=consumer,
+        asset=asset,
+        purpose="public-benefit",
+        justification="Council repair plans.",
+        at=now(),
+    )
+    public_app = register(db_session, scopes=["profile:read"], confidential=False, name="Pub")
+    consent = consent_service.grant(
+        db_session,
+        bylaws.taxonomy,
+        member=people["member_a"],
+        asset_id=asset.id,
+        purpose="public-benefit",
+        at=now(),
+    )
+    row = oauth.save_token(
+        db_session,
+        {"access_token": f"a-{next(_unique)}", "expires_in": 600, "scope": "profile:read"},
+        client=public_app,
+        member=people["member_a"],
+        at=now(),
+    )
+    db_session.commit()
+    w.ids = {
+        "asset": asset.id,
+        "consent_a": consent.id,
+        "token_a": row.id,
+        "consumer_client": consumer.client_id,
+        "public_client": public_app.client_id,
+        "challenge": pkce()[1],
+    }
+    w.bearer["consumer"] = mint(db_session, consumer, "catalog:read records:read access:request")
+    w.bearer["wrong_scope"] = mint(db_session, consumer, "catalog:read")
+    for caller in CALLERS:
+        w.clients[caller] = app.test_client()
+        if caller in SESSION_CALLERS:
+            sign_in(w.clients[caller], people[caller].email, TEST_PASSWORD)
+    return w
+
+
+def _call(w: World, caller: str, method: str, route: Route) -> int:
+    client = w.clients[caller]
+    headers = {"Accept": "application/json"} if route.path.startswith("/api/") else {}
+    headers.update(w.bearer.get(caller, {}))
+    token = csrf_token(client.get("/signin").get_data(as_text=True))
+    if route.form:
+        response = client.open(
+            route.path,
+            method=method,
+            data={**(route.body or {}), "csrf_token": token},
+            headers=headers,
+        )
+    elif route.body is not None:
+        response = client.open(
+            route.path, method=method, json=route.body, headers={**headers, "X-CSRFToken": token}
+        )
+    elif method != "GET":
+        response = client.open(route.path, method=method, headers={**headers, "X-CSRFToken": token})
+    else:
+        response = client.open(route.path, method=method, headers=headers)
+    response.close()
+    return response.status_code
+
+
+def _endpoints(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_a_row(app: Flask) -> None:
+    w = World(
+        app,
+        ids=dict.fromkeys(
+            ("asset", "consent_a", "token_a", "consumer_client", "public_client", "challenge"), 1
+        ),
+    )
+    assert _endpoints(app) - set(_routes(w)) == set(), "routes without a row in the matrix"
+    assert set(_routes(w)) - _endpoints(app) == set(), "rows for routes the app does not have"
+
+
+def test_every_caller_gets_exactly_the_expected_status(
+    app, db_session, make_member, bylaws
+) -> None:  # type: ignore[no-untyped-def]
+    w = _build_world(app, db_session, make_member, bylaws)
+    mismatches = []
+    # Requests that end things (sign-out, revoking, disabling) go last, so they cannot change
+    # what the callers after them see.
+    enders = {
+        "pages.account_app_revoke": 1,
+        "api.revoke_token": 1,
+        "pages.steward_client_disable": 2,
+        "pages.signout": 3,
+    }
+    order = sorted(_routes(w).items(), key=lambda item: enders.get(item[0][0], 0))
+    for (endpoint, method), route in order:
+        for caller in CALLERS:
+            got = _call(w, caller, method, route)
+            if got != route.expected[caller]:
+                mismatches.append(
+                    f"{method} {route.path} as {caller}: {got}, expected {route.expected[caller]}"
+                )
+    assert not mismatches, "\n".join(mismatches)
