@@ -64,6 +64,7 @@ class KeyRing:
 
     def __init__(self, keys_dir: Path) -> None:
         self.directory = keys_dir / "kek"
+        self._cache: dict[int, bytes] = {}  # lives as long as the ring: one request or job
 
     def ids(self) -> list[int]:
         if not self.directory.is_dir():
@@ -83,9 +84,12 @@ class KeyRing:
         return next_id
 
     def _kek(self, kek_id: int) -> bytes:
+        if kek_id in self._cache:
+            return self._cache[kek_id]
         path = self.directory / f"{kek_id:04d}.key"
         try:
-            return path.read_bytes()
+            self._cache[kek_id] = path.read_bytes()
+            return self._cache[kek_id]
         except FileNotFoundError:
             raise VaultError(
                 f"key-encryption key {kek_id} is missing from {self.directory}"

@@ -56,6 +56,7 @@ def clients_group() -> None:
     help="authorization_code, refresh_token or client_credentials. Repeatable.",
 )
 @click.option("--introspect", is_flag=True, help="A resource server that may check tokens.")
+@click.option("--webhook", help="Where to send signed notices when a member withdraws consent.")
 @click.pass_obj
 def add(
     ctx: CliContext,
@@ -66,6 +67,7 @@ def add(
     scopes: tuple[str, ...],
     grant_types: tuple[str, ...],
     introspect: bool,
+    webhook: str | None,
 ) -> None:
     """Register an application and print its client_id (and, once, its secret)."""
     try:
@@ -79,6 +81,7 @@ def add(
                 scopes=_words(scopes),
                 grant_types=_words(grant_types),
                 may_introspect=introspect,
+                webhook_url=webhook,
                 actor=CLI_ACTOR,
                 at=now(),
             )

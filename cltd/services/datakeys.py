@@ -3,7 +3,7 @@ when a member leaves (crypto-shredding, invariant 6)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -22,6 +22,14 @@ class DataKeys:
         self.session = session
         self.ring = ring
         self._open: dict[int, bytes] = {}
+
+    def preload(self, member_ids: Iterable[int]) -> None:
+        """Unwrap the keys of many members with one query (a page of records, an import)."""
+        wanted = set(member_ids) - set(self._open)
+        if not wanted:
+            return
+        for row in self.session.scalars(select(MemberKey).where(MemberKey.member_id.in_(wanted))):
+            self._open[row.member_id] = self.ring.unwrap(row.member_id, row.kek_id, row.wrapped_key)
 
     def for_member(self, member_id: int, *, create: bool, at: datetime) -> bytes | None:
         if member_id in self._open:

@@ -39,6 +39,11 @@ def digest(secret: str) -> str:
 
 
 def _check_redirect_uri(uri: str) -> None:
+    _check_web_address(uri, "redirect_uris")
+
+
+def _check_web_address(uri: str, field: str) -> None:
+    """https anywhere, or http only on this machine (a native app, a test); no fragment."""
     parts = urlsplit(uri)
     host = parts.hostname or ""
     try:
@@ -47,7 +52,7 @@ def _check_redirect_uri(uri: str) -> None:
         loopback = False
     secure = parts.scheme == "https" or (parts.scheme == "http" and loopback)
     if not secure or not host or parts.fragment or "#" in uri or parts.username:
-        raise InvalidInput(Code.CLIENT_REDIRECT_URI_INVALID, "redirect_uris", {"value": uri})
+        raise InvalidInput(Code.CLIENT_REDIRECT_URI_INVALID, field, {"value": uri})
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ def register_client(
     may_introspect: bool,
     actor: str,
     at: datetime,
+    webhook_url: str | None = None,
 ) -> Registered:
     name, organisation = name.strip(), organisation.strip()
     if not name or not organisation or len(name) > 120 or len(organisation) > 200:
@@ -89,6 +95,9 @@ def register_client(
         raise InvalidInput(Code.CLIENT_REDIRECT_URI_REQUIRED, "redirect_uris")
     if client_type == ClientType.PUBLIC and "client_credentials" in grants:
         raise InvalidInput(Code.CLIENT_PUBLIC_NO_CREDENTIALS, "grant_types")
+    webhook_url = (webhook_url or "").strip() or None
+    if webhook_url is not None:
+        _check_web_address(webhook_url, "webhook_url")
     secret = secrets.token_urlsafe(32) if client_type == ClientType.CONFIDENTIAL else None
     client = OAuthClient(
         client_id=secrets.token_urlsafe(18),
@@ -100,6 +109,7 @@ def register_client(
         scopes=scope_list,
         grant_types=grants,
         may_introspect=may_introspect,
+        webhook_url=webhook_url,
         created_at=at,
     )
     session.add(client)

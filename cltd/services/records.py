@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cltd.adapters.canonical import canonical_json
@@ -45,13 +45,23 @@ from cltd.services.errors import Forbidden, InvalidInput
 MAX_PAGE = 1000
 
 
+def may_contribute(asset: Asset, member: Member) -> bool:
+    """The asset names no contributing classes, or names the member's."""
+    return not asset.contributing_classes or member.member_class in asset.contributing_classes
+
+
+def count_by_asset(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Record.asset_id, func.count()).group_by(Record.asset_id)).all()
+    return {int(asset_id): int(count) for asset_id, count in rows}
+
+
 def _seal_record(
     keys: DataKeys, asset: Asset, member: Member, values: Mapping[str, Any], at: datetime
 ) -> Record:
     clean, problem = check_record(fields_of(asset), values)
     if problem is not None:
         raise InvalidInput(problem.code, problem.field, problem.params)
-    if asset.contributing_classes and member.member_class not in asset.contributing_classes:
+    if not may_contribute(asset, member):
         raise Forbidden(Code.NOT_A_CONTRIBUTING_CLASS, "member_class")
     key = keys.for_member(member.id, create=True, at=at)
     assert key is not None
@@ -225,6 +235,7 @@ def read_page(
         .all()
     )
     keys = DataKeys(session, ring)
+    keys.preload(record.contributor_id for record in rows)
     served: list[dict[str, Any]] = []
     per_member: dict[int, int] = {}
     for record in rows:
@@ -265,10 +276,14 @@ def _log_read(
     )
     session.add(event)
     session.flush()
-    session.add_all(
-        AccessEventContributor(event_id=event.id, member_id=m, record_count=n)
-        for m, n in per_member.items()
-    )
+    if per_member:
+        session.execute(
+            insert(AccessEventContributor),
+            [
+                {"event_id": event.id, "member_id": m, "record_count": n}
+                for m, n in per_member.items()
+            ],
+        )
     audit.record(
         session,
         actor=f"client:{client.client_id}",

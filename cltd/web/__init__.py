@@ -66,6 +66,10 @@ def create_app(
         BABEL_TRANSLATION_DIRECTORIES=str(translations_dir()),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="cltd",
+        # If the shared counter store (Redis) goes away, each worker keeps counting in memory
+        # rather than failing sign-ins with a 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["cltd"] = AppState(settings, engine, bylaws, read_sessions, write_sessions)

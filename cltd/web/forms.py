@@ -120,6 +120,9 @@ class RegisterClientForm(FlaskForm):
         validate_choice=False,
     )
     may_introspect = BooleanField(_l("A resource server that may check tokens"))
+    webhook_url = StringField(
+        _l("Address for withdrawal notices (optional)"), validators=[Length(max=2000)]
+    )
 
 
 class RevokeForm(FlaskForm):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from flask import current_app, g, request
 from sqlalchemy import Engine
@@ -13,6 +15,8 @@ from cltd.config import Settings
 from cltd.rules.bylaws import Bylaws
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -42,15 +46,25 @@ def keep_changes_on_error() -> None:
     g.keep_changes = True
 
 
+def writes(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a GET view that writes (an audited read), so its transaction is opened for writing
+    from the start: on SQLite a read transaction cannot safely become a write one later."""
+    view.cltd_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _request_writes() -> bool:
+    if request.method in _WRITE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "cltd_writes", False))
+
+
 def db() -> Session:
     """The request's session, opened on first use; the request's end commits or rolls it back."""
     session: Session | None = g.get("db_session")
     if session is None:
         app_state = state()
-        factory = (
-            app_state.write_sessions
-            if request.method in _WRITE_METHODS
-            else app_state.read_sessions
-        )
+        factory = app_state.write_sessions if _request_writes() else app_state.read_sessions
         session = g.db_session = factory()
     return session

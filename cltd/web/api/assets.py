@@ -26,7 +26,7 @@ from cltd.web.auth import current_member, current_roles
 from cltd.web.i18n import current_language, pick_language
 from cltd.web.inputs import json_body
 from cltd.web.oauth.resource import api_access, current_client
-from cltd.web.state import db, keyring, state
+from cltd.web.state import db, keyring, state, writes
 
 
 def describe(asset: Asset) -> dict[str, Any]:
@@ -109,6 +109,7 @@ def contribute(asset_id: int) -> tuple[Response, int]:
 
 
 @bp.get("/assets/<int:asset_id>/records")
+@writes
 @api_access(Scope.RecordsRead)
 def read_records(asset_id: int) -> Response:
     client = current_client()

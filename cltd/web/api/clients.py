@@ -87,6 +87,7 @@ def register_client() -> Response:
         scopes=body["scopes"],
         grant_types=body["grant_types"],
         may_introspect=body.get("may_introspect", False),
+        webhook_url=body.get("webhook_url"),
         actor=members.actor_of(current_member()),
         at=now(),
     )
@@ -109,6 +110,7 @@ def _describe(client: OAuthClient) -> dict[str, Any]:
         "scopes": list(client.scopes),
         "grant_types": list(client.grant_types),
         "may_introspect": client.may_introspect,
+        "webhook_url": client.webhook_url,
         "created_at": iso_utc(client.created_at),
         "disabled": client.disabled_at is not None,
         "disabled_at": iso_utc(client.disabled_at),

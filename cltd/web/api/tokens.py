@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from cltd.adapters.clock import now
@@ -39,11 +39,14 @@ def iso_utc(moment: datetime | None) -> str | None:
 @bp.get("/tokens")
 @api_access(Scope.TokensRead)
 def list_tokens() -> Response:
-    """The caller's own live tokens, oldest first (a steward too sees only their own here)."""
+    """The caller's own live tokens, oldest first; ?all=true gives a steward every member's."""
     member = current_member()
     if member is None:
         return problem(403, code=MEMBER_ONLY)
-    tokens = oauth.tokens_of(db(), member, now())
+    everyone = request.args.get("all") == "true"
+    if everyone and not allows(current_roles(), Permission.TokensManageAll):
+        return problem(403, code="api.steward_only")
+    tokens = oauth.tokens_of(db(), None if everyone else member, now())
     started = oauth.authorised_at(db(), tokens)
     return jsonify(
         tokens=[
@@ -53,6 +56,7 @@ def list_tokens() -> Response:
                 "client_name": token.client.name,
                 "organisation": token.client.organisation,
                 "scope": token.scope,
+                "member_id": token.member_id,
                 "authorised_at": iso_utc(started.get(token.family, token.issued_at)),
                 "issued_at": iso_utc(token.issued_at),
                 "expires_at": iso_utc(token.access_expires_at),

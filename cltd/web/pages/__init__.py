@@ -6,9 +6,12 @@ bp = Blueprint("pages", __name__)
 
 from cltd.web.pages import (  # noqa: E402, F401
     apps,
+    contribute,
     home,
     language,
+    mydata,
     signin,
     steward,
+    steward_assets,
     steward_clients,
 )

@@ -51,6 +51,7 @@ def steward_clients() -> str | Response | tuple[str, int]:
             scopes=form.scopes.data or [],
             grant_types=form.grant_types.data or [],
             may_introspect=bool(form.may_introspect.data),
+            webhook_url=form.webhook_url.data or None,
             actor=members.actor_of(current_member()),
             at=now(),
         )
