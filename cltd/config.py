@@ -7,6 +7,7 @@ names the setting, so a steward can fix it without reading a traceback.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -38,6 +39,7 @@ class Settings:
     trust_name: str = "CLTD trust"
     default_locale: str = "en"
     timezone: str = "UTC"
+    currency: str = "EUR"  # ISO 4217: licence revenue and equity figures are shown in it
     bylaws_path: Path | None = None
     ratelimit_storage_uri: str = "memory://"
     signin_rate_limit: str = "25 per 5 minutes"
@@ -66,6 +68,8 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError("timezone", f"unknown time zone {self.timezone!r}") from None
+        if not re.fullmatch(r"[A-Z]{3}", self.currency):
+            raise ConfigError("currency", "must be an ISO 4217 code such as EUR, GBP or USD")
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise ConfigError("database_url", "must start with sqlite:// or postgresql://")
         if len(self.secret_key) < 32:

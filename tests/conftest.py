@@ -167,6 +167,30 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
+@pytest.fixture(autouse=True)
+def _dispose_engines_made_by_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Apps a test builds make their own engines; close their pools when the test ends, so
+    no connection is left for the garbage collector to complain about in a later test."""
+    import cltd.cli.context
+    import cltd.db
+    import cltd.web
+
+    made: list[Engine] = []
+    original = cltd.db.make_engine
+
+    def tracked(url: str, **kwargs: object) -> Engine:
+        engine = original(url, **kwargs)
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(cltd.db, "make_engine", tracked)
+    monkeypatch.setattr(cltd.web, "make_engine", tracked)
+    monkeypatch.setattr(cltd.cli.context, "make_engine", tracked)
+    yield
+    for engine in made:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def bylaws() -> Bylaws:
     return load_bylaws(default_bylaws_path())

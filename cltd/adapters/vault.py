@@ -76,9 +76,13 @@ class KeyRing:
         ids = self.ids()
         return ids[-1] if ids else self.add()
 
-    def add(self) -> int:
-        """Make a new KEK and return its id (several workers may race: one file wins per id)."""
-        next_id = (self.ids() or [0])[-1] + 1
+    def add(self, *, at_least: int = 1) -> int:
+        """Make a new KEK and return its id (several workers may race: one file wins per id).
+
+        AT_LEAST is one more than the highest id the database still names, so a KEK folder that
+        was emptied by mistake never hands out an id that old wrapped keys refer to.
+        """
+        next_id = max((self.ids() or [0])[-1] + 1, at_least)
         with contextlib.suppress(FileExistsError):
             write_private_file(self.directory / f"{next_id:04d}.key", AESGCM.generate_key(256))
         return next_id

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cltd.cli.context import CliContext
+from cltd.cli.progress import progress
 from cltd.cli.text import _
 from cltd.db import session_scope
 from cltd.rules.codes import MESSAGES
@@ -26,17 +25,8 @@ def verify(ctx: CliContext) -> None:
     """Recompute every entry's hash; exit 1 naming the first entry that was altered."""
     with session_scope(ctx.sessions) as session:
         total = count_entries(session)
-        if sys.stderr.isatty():
-            with click.progressbar(
-                length=total,
-                label=_("Checking audit entries"),
-                file=sys.stderr,
-                show_pos=True,
-                width=30,
-            ) as bar:
-                report = verify_chain(session, progress=bar.update)
-        else:
-            report = verify_chain(session)
+        with progress(total, _("Checking audit entries")) as bar:
+            report = verify_chain(session, progress=bar.update)
     if report.problem is None:
         click.echo(
             _(

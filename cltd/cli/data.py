@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -16,10 +15,11 @@ from sqlalchemy import select
 
 from cltd.adapters.clock import now
 from cltd.adapters.keys import load_signing_key
-from cltd.adapters.vault import KeyRing
+from cltd.adapters.vault import KeyRing, VaultError
 from cltd.adapters.webhooks import post_signed
 from cltd.cli.context import CliContext
 from cltd.cli.errors import CliError, from_service_error
+from cltd.cli.progress import progress
 from cltd.cli.text import _
 from cltd.db import session_scope
 from cltd.models import Asset, Member
@@ -51,6 +51,8 @@ def create(ctx: CliContext, spec: Path) -> None:
         body = json.loads(text) if spec.suffix == ".json" else tomllib.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise CliError(f"{spec}: {error}") from None
+    if not isinstance(body, dict):
+        raise CliError(_("%(file)s: not an asset description (see the README).", file=spec))
     policy = body.get("policy", {})
     try:
         with session_scope(ctx.sessions) as session:
@@ -164,7 +166,7 @@ def import_records(ctx: CliContext, asset_slug: str, file: Path) -> None:
             asset = session.scalar(select(Asset).where(Asset.slug == asset_slug))
             if asset is None:
                 raise CliError(_("There is no asset %(slug)s.", slug=asset_slug))
-            with click.progressbar(length=total, label=_("Importing"), file=sys.stderr) as bar:
+            with progress(total, _("Importing")) as bar:
 
                 def counted() -> Iterator[records.ImportRow]:
                     for row in _rows(file):
@@ -186,6 +188,8 @@ def import_records(ctx: CliContext, asset_slug: str, file: Path) -> None:
         ) from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise CliError(f"{file}: {error}") from None
+    except VaultError as error:
+        raise CliError(f"{file}: {error}") from None
     click.echo(_("Imported %(count)s records into %(slug)s.", count=count, slug=asset_slug))
 
 
@@ -199,15 +203,16 @@ def keys_group() -> None:
 def rotate(ctx: CliContext) -> None:
     """Re-wrap every member's data key under a new key-encryption key (records untouched)."""
     ring = _ring(ctx)
-    with (
-        session_scope(ctx.sessions) as session,
-        click.progressbar(
-            length=datakeys.count_keys(session), label=_("Re-wrapping"), file=sys.stderr
-        ) as bar,
-    ):
-        kek_id, count = datakeys.rotate_kek(
-            session, ring, actor=CLI_ACTOR, at=now(), progress=bar.update
-        )
+    try:
+        with (
+            session_scope(ctx.sessions) as session,
+            progress(datakeys.count_keys(session), _("Re-wrapping")) as bar,
+        ):
+            kek_id, count = datakeys.rotate_kek(
+                session, ring, actor=CLI_ACTOR, at=now(), progress=bar.update
+            )
+    except VaultError as error:
+        raise CliError(str(error)) from None
     click.echo(
         _("Key-encryption key %(kek)s now wraps %(count)s data keys.", kek=kek_id, count=count)
     )
@@ -249,7 +254,9 @@ def erase(ctx: CliContext, email: str, yes: bool) -> None:
         member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
         if member is None:
             raise CliError(_("No member has the email address %(email)s.", email=email))
-        count = erasure.erase_member(session, member, actor=CLI_ACTOR, at=now())
+        count = erasure.erase_member(
+            session, ctx.bylaws.taxonomy, member, actor=CLI_ACTOR, at=now()
+        )
     click.echo(_("Erased %(email)s: %(count)s records shredded.", email=email, count=count))
 
 

@@ -53,6 +53,8 @@ class Code(StrEnum):
     NOT_A_CONTRIBUTING_CLASS = "record.class_not_contributing"
     ASSET_UNKNOWN = "asset.unknown"
     CONTRIBUTOR_UNKNOWN = "record.contributor_unknown"
+    CONTRIBUTOR_MISSING = "record.contributor_missing"
+    MEMBER_NOT_ACTIVE = "member.not_active"
     ASSET_NOT_HELD = "asset.not_held"
     CONSENT_EXPIRY_PAST = "consent.expiry_in_the_past"
     CONSENT_UNKNOWN = "consent.unknown"
@@ -134,6 +136,8 @@ MESSAGES: dict[Code, str] = {
     Code.NOT_A_CONTRIBUTING_CLASS: N_("Members of your class do not contribute to this asset."),
     Code.ASSET_UNKNOWN: N_("There is no such asset."),
     Code.CONTRIBUTOR_UNKNOWN: N_("No active member has the email address %(email)s."),
+    Code.CONTRIBUTOR_MISSING: N_("The contributor column is empty."),
+    Code.MEMBER_NOT_ACTIVE: N_("This member has left the trust."),
     Code.ASSET_NOT_HELD: N_("The trust no longer holds this asset."),
     Code.CONSENT_EXPIRY_PAST: N_("A consent cannot end before it begins."),
     Code.CONSENT_UNKNOWN: N_("There is no such consent of yours."),

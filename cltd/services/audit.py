@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     RECORD_CONTRIBUTED = "record.contributed"
     RECORDS_IMPORTED = "records.imported"
     RECORDS_READ = "records.read"
+    RECORDS_UNREADABLE = "records.unreadable"
     CONSENT_GRANTED = "consent.granted"
     CONSENT_WITHDRAWN = "consent.withdrawn"
     ACCESS_REQUESTED = "access.requested"

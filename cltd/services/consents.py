@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cltd.models import Asset, Consent, Grant, Member, OutboxJob
+from cltd.models import Asset, Consent, Grant, Member, MemberStatus, OutboxJob
 from cltd.rules.codes import Code
 from cltd.rules.consent import ConsentState, consent_covers
 from cltd.rules.purposes import PurposeTaxonomy
 from cltd.services import audit
 from cltd.services.audit import AuditAction
-from cltd.services.errors import InvalidInput, NotFound
+from cltd.services.errors import Forbidden, InvalidInput, NotFound
 
 NOTICE_KIND = "revocation_notice"
 
@@ -75,6 +75,8 @@ def grant(
     expires_at: datetime | None = None,
 ) -> Consent:
     """Consent to PURPOSE (and so its descendants) for one asset or all of them."""
+    if member.status != MemberStatus.ACTIVE:
+        raise Forbidden(Code.MEMBER_NOT_ACTIVE, "member")
     _check(session, taxonomy, asset_id, purpose)
     if expires_at is not None and expires_at <= at:
         raise InvalidInput(Code.CONSENT_EXPIRY_PAST, "expires_at")
@@ -128,7 +130,7 @@ def withdraw(
             at=at,
             details={"consents": [c.id for c in ended], "asset": asset_id, "purpose": purpose},
         )
-        _queue_notices(session, taxonomy, member, asset_id, purpose, at)
+        queue_notices(session, taxonomy, member, asset_id, purpose, at)
     return ended
 
 
@@ -151,7 +153,7 @@ def _exact_live(
     )
 
 
-def _queue_notices(
+def queue_notices(
     session: Session,
     taxonomy: PurposeTaxonomy,
     member: Member,

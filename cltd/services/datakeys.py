@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from cltd.adapters.vault import KeyRing, new_data_key
+from cltd.adapters.vault import KeyRing, VaultError, new_data_key
 from cltd.models import MemberKey
 from cltd.services import audit
 from cltd.services.audit import AuditAction
@@ -22,6 +22,7 @@ class DataKeys:
         self.session = session
         self.ring = ring
         self._open: dict[int, bytes] = {}
+        self.broken: set[int] = set()  # wrapped keys that did not open (tampered, KEK missing)
 
     def preload(self, member_ids: Iterable[int]) -> None:
         """Unwrap the keys of many members with one query (a page of records, an import)."""
@@ -29,11 +30,19 @@ class DataKeys:
         if not wanted:
             return
         for row in self.session.scalars(select(MemberKey).where(MemberKey.member_id.in_(wanted))):
-            self._open[row.member_id] = self.ring.unwrap(row.member_id, row.kek_id, row.wrapped_key)
+            try:
+                self._open[row.member_id] = self.ring.unwrap(
+                    row.member_id, row.kek_id, row.wrapped_key
+                )
+            except VaultError:
+                self.broken.add(row.member_id)
 
     def for_member(self, member_id: int, *, create: bool, at: datetime) -> bytes | None:
+        """The member's data key; None if they have none (or, with broken keys, none that opens)."""
         if member_id in self._open:
             return self._open[member_id]
+        if member_id in self.broken:
+            return None
         row = self.session.get(MemberKey, member_id)
         if row is None:
             if not create:
@@ -58,8 +67,15 @@ def rotate_kek(
     at: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """Re-wrap every data key under a new KEK; records stay as they are. (new id, keys)."""
-    new_id = ring.add()
+    """Re-wrap every data key under a new KEK; records stay as they are. (new id, keys).
+
+    The table is locked against new keys for the duration (PostgreSQL), so a member's first
+    contribution cannot slip a key wrapped by the old KEK in behind the rotation.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE member_keys IN SHARE ROW EXCLUSIVE MODE"))
+    highest = session.scalar(select(func.max(MemberKey.kek_id))) or 0
+    new_id = ring.add(at_least=highest + 1)
     count = 0
     for row in session.scalars(select(MemberKey).order_by(MemberKey.member_id).with_for_update()):
         key = ring.unwrap(row.member_id, row.kek_id, row.wrapped_key)

@@ -9,12 +9,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cltd.models import Consent, Member, MemberStatus, OAuthToken, Record, Seat, WebSession
-from cltd.services import audit, datakeys
+from cltd.rules.purposes import PurposeTaxonomy
+from cltd.services import audit, consents, datakeys
 from cltd.services.audit import AuditAction
 
 
-def erase_member(session: Session, member: Member, *, actor: str, at: datetime) -> int:
-    """Shred and delete everything the member contributed; end their sessions and tokens."""
+def erase_member(
+    session: Session, taxonomy: PurposeTaxonomy, member: Member, *, actor: str, at: datetime
+) -> int:
+    """Shred and delete everything the member contributed; end their sessions and tokens, and
+    tell every consumer holding their data (the same notice as a withdrawal)."""
+    for consent in consents.live_consents(session, member.id, at):
+        if consent.purpose in taxonomy:
+            consents.queue_notices(session, taxonomy, member, consent.asset_id, consent.purpose, at)
     records = (
         session.scalar(
             select(func.count()).select_from(Record).where(Record.contributor_id == member.id)

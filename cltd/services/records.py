@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cltd.adapters.canonical import canonical_json
-from cltd.adapters.vault import KeyRing, Sealed, open_sealed, record_aad, seal
+from cltd.adapters.vault import KeyRing, Sealed, VaultError, open_sealed, record_aad, seal
 from cltd.models import (
     AccessEvent,
     AccessEventContributor,
@@ -61,6 +61,8 @@ def _seal_record(
     clean, problem = check_record(fields_of(asset), values)
     if problem is not None:
         raise InvalidInput(problem.code, problem.field, problem.params)
+    if member.status != MemberStatus.ACTIVE:
+        raise Forbidden(Code.MEMBER_NOT_ACTIVE, "member")
     if not may_contribute(asset, member):
         raise Forbidden(Code.NOT_A_CONTRIBUTING_CLASS, "member_class")
     key = keys.for_member(member.id, create=True, at=at)
@@ -137,6 +139,8 @@ def import_records(
             )
         member = members[email]
         try:
+            if not email:
+                raise InvalidInput(Code.CONTRIBUTOR_MISSING, "contributor")
             if member is None:
                 raise InvalidInput(Code.CONTRIBUTOR_UNKNOWN, "contributor", {"email": email})
             session.add(_seal_record(keys, asset, member, row.values, at))
@@ -238,20 +242,35 @@ def read_page(
     keys.preload(record.contributor_id for record in rows)
     served: list[dict[str, Any]] = []
     per_member: dict[int, int] = {}
+    unreadable: list[str] = []
     for record in rows:
         key = keys.for_member(record.contributor_id, create=False, at=at)
-        if key is None:  # shredded between the query and now: serve nothing of theirs
+        if key is None:  # shredded, or a key that no longer opens: serve nothing of theirs
+            if record.contributor_id in keys.broken:
+                unreadable.append(record.uid)
             continue
-        values = json.loads(
-            open_sealed(
+        try:
+            plaintext = open_sealed(
                 key,
                 Sealed(record.nonce, record.ciphertext),
                 record_aad(asset.id, record.uid, record.contributor_id),
             )
-        )
+        except VaultError:  # tampered or moved: never served, and said so in the audit log
+            unreadable.append(record.uid)
+            continue
+        values = json.loads(plaintext)
         served.append({"id": record.uid, **{k: values[k] for k in allowed if k in values}})
         per_member[record.contributor_id] = per_member.get(record.contributor_id, 0) + 1
     _log_read(session, client, asset, purpose, grant, per_member, len(served), at)
+    if unreadable:
+        audit.record(
+            session,
+            actor="system",
+            action=AuditAction.RECORDS_UNREADABLE,
+            subject=f"asset:{asset.id}",
+            at=at,
+            details={"records": unreadable},
+        )
     next_after = rows[-1].id if len(rows) == min(max(limit, 1), MAX_PAGE) else None
     return Page(served, next_after, allowed)
 

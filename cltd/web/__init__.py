@@ -203,6 +203,9 @@ def _register_request_cycle(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from cltd.web.forms import LanguageForm, SignOutForm
 
+    app.add_template_filter(i18n.money, "money")
+    app.add_template_filter(i18n.number, "number")
+
     @app.context_processor
     def _helpers() -> dict[str, object]:
         from cltd.web.state import state

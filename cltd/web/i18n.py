@@ -7,6 +7,7 @@ signing in, then the browser's Accept-Language, then the trust's default.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from flask import g, request, session
 from flask_babel import get_locale
@@ -40,6 +41,19 @@ def return_path() -> str:
 
 def select_timezone() -> str:
     return state().settings.timezone
+
+
+def money(cents: int) -> str:
+    """An amount of the trust's currency, kept in integer cents, written the reader's way."""
+    from flask_babel import format_currency
+
+    return format_currency(Decimal(cents) / 100, state().settings.currency)
+
+
+def number(value: int | Decimal) -> str:
+    from flask_babel import format_decimal
+
+    return format_decimal(value)
 
 
 def current_language() -> str:

@@ -12,8 +12,10 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from cltd.adapters.vault import VaultError
 from cltd.rules.codes import MESSAGES
 from cltd.services.errors import ServiceError
 from cltd.web.inputs import BadBody
@@ -92,6 +94,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadBody)
     def _bad_body(error: BadBody) -> Response:
         return problem(422, error.detail, code="request.schema_invalid", field=error.field)
+
+    @app.errorhandler(VaultError)
+    def _unreadable(error: VaultError) -> Response:
+        log.error("a sealed value did not open: %s", error)
+        return problem(409, code="vault.unreadable")
+
+    @app.errorhandler(PoolTimeout)
+    def _busy(error: PoolTimeout) -> Response:
+        log.warning("every database connection is busy")
+        return problem(503, code="request.database_busy")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError) -> Response:

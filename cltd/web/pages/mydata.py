@@ -361,7 +361,9 @@ def my_data_leave() -> str | Response | tuple[str, int]:
         ]
         return render_template("mydata/leave.html", form=form), 400
     at = now()
-    erasure.erase_member(db(), member, actor=members.actor_of(member), at=at)
+    erasure.erase_member(
+        db(), state().bylaws.taxonomy, member, actor=members.actor_of(member), at=at
+    )
     token = end_session()
     if token:
         members.sign_out(db(), token, at)
