@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from cltd.models import Asset, Consent, Grant, Member, MemberStatus, OutboxJob
@@ -33,14 +33,20 @@ def _check(session: Session, taxonomy: PurposeTaxonomy, asset_id: int | None, pu
         raise NotFound(Code.ASSET_UNKNOWN, "asset_id")
 
 
+def _live(at: datetime):  # type: ignore[no-untyped-def]
+    """SQL: not withdrawn, and not expired at AT."""
+    return and_(
+        Consent.withdrawn_at.is_(None), or_(Consent.expires_at.is_(None), Consent.expires_at > at)
+    )
+
+
 def live_consents(session: Session, member_id: int, at: datetime) -> list[Consent]:
     return list(
         session.scalars(
             select(Consent)
             .where(
                 Consent.member_id == member_id,
-                Consent.withdrawn_at.is_(None),
-                or_(Consent.expires_at.is_(None), Consent.expires_at > at),
+                _live(at),
             )
             .order_by(Consent.purpose, Consent.asset_id)
         )
@@ -145,8 +151,7 @@ def _exact_live(
                 Consent.member_id == member_id,
                 asset_match,
                 Consent.purpose == purpose,
-                Consent.withdrawn_at.is_(None),
-                or_(Consent.expires_at.is_(None), Consent.expires_at > at),
+                _live(at),
             )
             .with_for_update()
         )

@@ -316,7 +316,17 @@ def retire_rotated(session: Session, row: OAuthToken, at: datetime) -> None:
         row.revoked_at = at
 
 
-def _revoke_where(session: Session, condition, at: datetime, *, reason: str, subject: str) -> None:  # type: ignore[no-untyped-def]
+def _revoke_where(  # type: ignore[no-untyped-def]
+    session: Session,
+    condition,
+    at: datetime,
+    *,
+    subject: str,
+    reason: str | None = None,
+    actor: str = "system",
+    action: AuditAction = AuditAction.TOKEN_FAMILY_REVOKED,
+) -> None:
+    """Revoke every live token matching CONDITION, in one statement, and audit which."""
     revoked = (
         session.execute(
             update(OAuthToken)
@@ -327,14 +337,10 @@ def _revoke_where(session: Session, condition, at: datetime, *, reason: str, sub
         .scalars()
         .all()
     )
-    audit.record(
-        session,
-        actor="system",
-        action=AuditAction.TOKEN_FAMILY_REVOKED,
-        subject=subject,
-        at=at,
-        details={"reason": reason, "tokens": sorted(revoked)},
-    )
+    details: dict[str, object] = {"tokens": sorted(revoked)}
+    if reason is not None:
+        details["reason"] = reason
+    audit.record(session, actor=actor, action=action, subject=subject, at=at, details=details)
 
 
 def live_token(session: Session, access_token: str, at: datetime) -> OAuthToken | None:
@@ -372,23 +378,13 @@ def find_by_any(session: Session, token: str, hint: str | None) -> OAuthToken | 
 
 def revoke(session: Session, row: OAuthToken, *, actor: str, at: datetime) -> None:
     """Revoke a token and, with it, the rest of its family (RFC 7009 §2.1)."""
-    revoked = (
-        session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.family == row.family, OAuthToken.revoked_at.is_(None))
-            .values(revoked_at=at)
-            .returning(OAuthToken.id)
-        )
-        .scalars()
-        .all()
-    )
-    audit.record(
+    _revoke_where(
         session,
+        OAuthToken.family == row.family,
+        at,
+        subject=f"family:{row.family}",
         actor=actor,
         action=AuditAction.TOKEN_REVOKED,
-        subject=f"family:{row.family}",
-        at=at,
-        details={"tokens": sorted(revoked)},
     )
 
 
