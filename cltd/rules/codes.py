@@ -68,6 +68,8 @@ class Code(StrEnum):
     PAGE_INVALID = "access.page_invalid"
     NO_LIVE_GRANT = "access.no_live_grant"
     NO_LIVE_CONSENT = "access.no_live_consent"
+    TALLY_QUORUM_NOT_MET = "tally.quorum_not_met"
+    TALLY_THRESHOLD_NOT_MET = "tally.threshold_not_met"
     AUDIT_ENTRY_ALTERED = "audit.entry_altered"
     AUDIT_ENTRY_MISSING = "audit.entry_missing"
     AUDIT_LINK_BROKEN = "audit.link_broken"
@@ -153,6 +155,8 @@ MESSAGES: dict[Code, str] = {
     Code.PAGE_INVALID: N_("Paging takes after ≥ 0 and a limit from 1 to 1000."),
     Code.NO_LIVE_GRANT: N_("You hold no live grant for this asset and purpose."),
     Code.NO_LIVE_CONSENT: N_("The member has not consented to this purpose."),
+    Code.TALLY_QUORUM_NOT_MET: N_("Too few of this class's seats cast a ballot."),
+    Code.TALLY_THRESHOLD_NOT_MET: N_("Too few of this class's ballots said yes."),
     Code.AUDIT_ENTRY_ALTERED: N_(
         "Entry %(seq)s was changed after it was written: its contents no longer match its hash."
     ),

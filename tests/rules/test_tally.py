@@ -1,0 +1,153 @@
+"""The tripartite tally (invariant 4), table-driven and against a brute-force reference."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import product
+from types import MappingProxyType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cltd.rules.bylaws import ClassRule, Comparison, DecisionRule, ProposalKind
+from cltd.rules.codes import Code
+from cltd.rules.tally import Ballot, ClassCount, count_ballots, tally
+
+CLASSES = ("contributor", "community", "public")
+HALF = ClassRule(Fraction(1, 2), Fraction(1, 2), Comparison.GREATER)
+
+
+def rule(per_class: ClassRule = HALF) -> DecisionRule:
+    return DecisionRule(
+        ProposalKind.TRANSFER, 14, MappingProxyType(dict.fromkeys(CLASSES, per_class))
+    )
+
+
+def test_the_tripartite_counterexample_is_rejected(bylaws) -> None:  # type: ignore[no-untyped-def]
+    """9 seats, 3 per class: contributors and community all yes, the public all no. Six of nine
+    is a plain majority, and the proposal must still be rejected."""
+    transfer = bylaws.decisions[ProposalKind.TRANSFER]
+    ballots = (
+        [("contributor", Ballot.YES)] * 3
+        + [("community", Ballot.YES)] * 3
+        + [("public", Ballot.NO)] * 3
+    )
+    result = tally(transfer, count_ballots(dict.fromkeys(CLASSES, 3), ballots))
+    assert not result.passed
+    assert [r.passed for r in result.classes] == [True, True, False]
+    assert result.classes[2].code == Code.TALLY_THRESHOLD_NOT_MET
+
+
+def test_lifting_the_lock_needs_two_thirds_in_every_class(bylaws) -> None:  # type: ignore[no-untyped-def]
+    lift = bylaws.decisions[ProposalKind.LIFT_LOCK]
+    two_of_three = {c: ClassCount(3, yes=2, no=1) for c in CLASSES}
+    assert tally(lift, two_of_three).passed
+    short = {**two_of_three, "public": ClassCount(3, yes=1, no=2)}
+    assert not tally(lift, short).passed
+
+
+@pytest.mark.parametrize(
+    ("count", "per_class", "passed", "code"),
+    [
+        (ClassCount(4, yes=2, no=0), HALF, True, None),  # quorum exactly met (2 of 4 ≥ 1/2)
+        (ClassCount(4, yes=1, no=0), HALF, False, Code.TALLY_QUORUM_NOT_MET),  # one short
+        (ClassCount(4, yes=1, no=1), HALF, False, Code.TALLY_THRESHOLD_NOT_MET),  # a tie, >
+        (
+            ClassCount(4, yes=1, no=1),
+            ClassRule(Fraction(1, 2), Fraction(1, 2), Comparison.AT_LEAST),
+            True,
+            None,
+        ),  # a tie passes when the bylaws say ≥
+        (ClassCount(4, yes=1, abstain=1), HALF, True, None),  # abstentions count for turnout
+        (ClassCount(4, abstain=4), HALF, False, Code.TALLY_THRESHOLD_NOT_MET),  # all abstain
+        (ClassCount(3), HALF, False, Code.TALLY_QUORUM_NOT_MET),  # nobody voted
+        (ClassCount(0), HALF, False, Code.TALLY_QUORUM_NOT_MET),  # an empty class decides nothing
+        (
+            ClassCount(3, yes=2, no=1),
+            ClassRule(Fraction(1, 2), Fraction(2, 3), Comparison.AT_LEAST),
+            True,
+            None,
+        ),  # exactly two thirds
+        (
+            ClassCount(3, yes=2, no=1),
+            ClassRule(Fraction(1, 2), Fraction(2, 3), Comparison.GREATER),
+            False,
+            Code.TALLY_THRESHOLD_NOT_MET,
+        ),
+        (
+            ClassCount(3, yes=3),
+            ClassRule(Fraction(1), Fraction(1), Comparison.AT_LEAST),
+            True,
+            None,
+        ),
+    ],
+)
+def test_one_class_edge_cases(
+    count: ClassCount, per_class: ClassRule, passed: bool, code: Code | None
+) -> None:
+    counts = {c: ClassCount(3, yes=3) for c in CLASSES} | {"public": count}
+    result = tally(rule(per_class) if per_class is not HALF else rule(), counts)
+    public = result.classes[2]
+    assert (public.passed, public.code) == (passed, code)
+    assert result.passed is passed
+
+
+def test_an_impossible_count_is_refused() -> None:
+    with pytest.raises(ValueError):
+        tally(rule(), {c: ClassCount(2, yes=3) for c in CLASSES})
+
+
+def brute_force(per_class: dict[str, ClassRule], ballots: dict[str, list[str]], seats: int) -> bool:
+    """Reference: count by hand, in floating-free integer arithmetic, class by class."""
+    for member_class, class_rule in per_class.items():
+        cast = ballots[member_class]
+        yes, no = cast.count("yes"), cast.count("no")
+        q, t = class_rule.quorum, class_rule.threshold
+        if len(cast) * q.denominator < q.numerator * seats or seats == 0:
+            return False
+        if yes + no == 0:
+            return False
+        lhs, rhs = yes * t.denominator, t.numerator * (yes + no)
+        if not (lhs >= rhs if class_rule.comparison == Comparison.AT_LEAST else lhs > rhs):
+            return False
+    return True
+
+
+fractions = st.builds(Fraction, st.integers(0, 12), st.integers(1, 12)).filter(lambda f: f <= 1)
+
+
+@given(
+    seats=st.integers(0, 7),
+    quorums=st.lists(fractions, min_size=3, max_size=3),
+    thresholds=st.lists(fractions.filter(lambda f: f > 0), min_size=3, max_size=3),
+    comparisons=st.lists(st.sampled_from(list(Comparison)), min_size=3, max_size=3),
+    data=st.data(),
+)
+def test_the_tally_agrees_with_a_brute_force_count(
+    seats, quorums, thresholds, comparisons, data
+) -> None:  # type: ignore[no-untyped-def]
+    per_class = {
+        c: ClassRule(q, t, k)
+        for c, q, t, k in zip(CLASSES, quorums, thresholds, comparisons, strict=True)
+    }
+    ballots = {
+        c: data.draw(st.lists(st.sampled_from(["yes", "no", "abstain"]), max_size=seats))
+        for c in CLASSES
+    }
+    decision = DecisionRule(ProposalKind.TRANSFER, 14, MappingProxyType(per_class))
+    counts = count_ballots(
+        dict.fromkeys(CLASSES, seats), [(c, Ballot(b)) for c in CLASSES for b in ballots[c]]
+    )
+    assert tally(decision, counts).passed is brute_force(per_class, ballots, seats)
+
+
+def test_every_ballot_combination_of_a_small_board_matches_the_reference() -> None:
+    """All 4^6 ways two seats per class can vote (or not), under the default rule."""
+    options = ["yes", "no", "abstain", None]
+    for combo in product(options, repeat=6):
+        ballots = {c: [b for b in combo[i * 2 : i * 2 + 2] if b] for i, c in enumerate(CLASSES)}
+        counts = count_ballots(
+            dict.fromkeys(CLASSES, 2), [(c, Ballot(b)) for c in CLASSES for b in ballots[c]]
+        )
+        assert tally(rule(), counts).passed is brute_force(dict.fromkeys(CLASSES, HALF), ballots, 2)
