@@ -83,6 +83,7 @@ def create_app(
 
     from cltd.web.api import bp as api_bp
     from cltd.web.api import health_bp
+    from cltd.web.federation import bp as federation_bp
     from cltd.web.oauth.server import build_server
     from cltd.web.oauth.views import bp as oauth_bp
     from cltd.web.pages import bp as pages_bp
@@ -91,6 +92,7 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(oauth_bp)
+    app.register_blueprint(federation_bp)
     app.extensions["cltd_oauth"] = build_server(app)
     # The API checks CSRF itself for session callers (bearer callers carry no cookie), and the
     # OAuth endpoints that clients call directly authenticate the client instead.

@@ -112,6 +112,7 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
         ("pages.home", "GET"): Route("/", everyone(200)),
         ("static", "GET"): Route("/static/cltd.css", everyone(200)),
         ("health.healthz", "GET"): Route("/healthz", everyone(200)),
+        ("federation.did_document", "GET"): Route("/.well-known/did.json", everyone(200)),
         ("oauth.metadata", "GET"): Route("/.well-known/oauth-authorization-server", everyone(200)),
         ("api.openapi", "GET"): Route("/api/v1/openapi.json", everyone(200)),
         ("pages.signin", "GET"): Route("/signin", everyone(200)),
