@@ -51,15 +51,18 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=argv, prog_name="cltd", standalone_mode=False)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        click.echo(f"cltd: {_('error')}: {_('cannot reach the database')}: {reason}", err=True)
+        label, what = _("error"), _("cannot reach the database")
+        click.echo(f"cltd: {label}: {what}: {reason}", err=True)
         return EXIT_UNAVAILABLE
     except click.exceptions.Abort:
         click.echo(_("Stopped."), err=True)
         return 1
     except click.ClickException as error:
         if isinstance(error, click.UsageError):
-            hint = f" ({_('see')} {error.ctx.command_path if error.ctx else 'cltd'} --help)"
-            click.echo(f"cltd: {_('error')}: {error.format_message()}{hint}", err=True)
+            command = error.ctx.command_path if error.ctx else "cltd"
+            hint = " (" + _("see %(command)s --help", command=command) + ")"
+            label = _("error")
+            click.echo(f"cltd: {label}: {error.format_message()}{hint}", err=True)
             return EXIT_BAD_INPUT
         error.show()
         return error.exit_code

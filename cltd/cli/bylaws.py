@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cltd.cli.errors import CliError
-from cltd.cli.text import _
+from cltd.cli.text import _, governance_problem
 from cltd.rules.bylaws import BylawsError, load_bylaws
 
 
@@ -23,7 +23,7 @@ def check(file: Path) -> None:
     try:
         bylaws = load_bylaws(file)
     except BylawsError as error:
-        raise CliError(str(error)) from None
+        raise CliError(governance_problem(error)) from None
     classes = ", ".join(f"{c.key} ({c.seats})" for c in bylaws.classes)
     click.echo(_("%(file)s: valid bylaws version %(version)s", file=file, version=bylaws.version))
     click.echo(_("  classes and seats: %(classes)s", classes=classes))

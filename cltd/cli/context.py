@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cltd.adapters.datadir import bylaws_path
 from cltd.cli.errors import CliError
+from cltd.cli.text import governance_problem
 from cltd.config import ConfigError, Settings, load_settings
 from cltd.db import make_engine, make_sessionmaker
 from cltd.rules.bylaws import Bylaws, BylawsError, load_bylaws
@@ -32,7 +33,7 @@ class CliContext:
         try:
             return load_bylaws(bylaws_path(self.settings))
         except BylawsError as error:
-            raise CliError(str(error)) from None
+            raise CliError(governance_problem(error)) from None
 
     @cached_property
     def engine(self) -> Engine:

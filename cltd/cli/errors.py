@@ -18,7 +18,8 @@ class CliError(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
     def show(self, file: IO[str] | None = None) -> None:
-        click.echo(f"cltd: {_('error')}: {self.format_message()}", err=True)
+        label = _("error")
+        click.echo(f"cltd: {label}: {self.format_message()}", err=True)
 
 
 def from_service_error(error: ServiceError) -> CliError:

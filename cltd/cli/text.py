@@ -9,6 +9,7 @@ from babel.support import NullTranslations, Translations
 
 from cltd.config import SUPPORTED_LOCALES
 from cltd.resources import translations_dir
+from cltd.rules.purposes import BylawsError
 
 
 def terminal_locale(env: dict[str, str] | None = None) -> str:
@@ -30,3 +31,10 @@ def _translations(locale: str) -> NullTranslations:
 def _(message: str, **params: object) -> str:
     text = _translations(terminal_locale()).gettext(message)
     return text % params if params else text
+
+
+def governance_problem(error: BylawsError) -> str:
+    """One line, in the steward's language: FILE: key: what is wrong."""
+    params = {k: _(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    problem = _(error.template, **params) if params else _(error.template)
+    return " ".join(f"{error.file}: {error.key}: {problem}".splitlines())

@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any
 
+from cltd.rules.codes import N_
 from cltd.rules.purposes import (
     BylawsError,
     Named,
@@ -144,7 +145,13 @@ def load_bylaws(path: Path) -> Bylaws:
     try:
         listed = read_text(path.parent / name)
     except BylawsError as exc:
-        raise BylawsError(source, "taxonomy.file", f"names {name!r}, which {exc.problem}") from exc
+        raise BylawsError(
+            source,
+            "taxonomy.file",
+            N_("names %(name)r, which %(problem)s"),
+            name=name,
+            problem=exc.problem,
+        ) from exc
     taxonomy = parse_purposes(listed, source=str(path.parent / name))
     return parse_bylaws(text, source=source, taxonomy=taxonomy, taxonomy_bytes=listed.encode())
 
@@ -163,7 +170,7 @@ def _table(
     """parent[key] as a table holding only `allowed` keys (all of them unless `required`)."""
     if optional and key not in parent:
         return {}
-    table: dict[str, Any] = require(parent, key, dict, "a table", where, source)
+    table: dict[str, Any] = require(parent, key, dict, N_("a table"), where, source)
     check_keys(
         table, allowed, dotted(where, key), source, allowed if required is None else required, what
     )
@@ -176,12 +183,12 @@ def _taxonomy_file(doc: Mapping[str, Any], source: str) -> str:
         _table(doc, "taxonomy", "", source, {"file"}),
         "file",
         str,
-        "a file name",
+        N_("a file name"),
         "taxonomy",
         source,
     )
     if PurePath(name).is_absolute():
-        raise BylawsError(source, "taxonomy.file", "must be a path relative to the bylaws file")
+        raise BylawsError(source, "taxonomy.file", N_("must be a path relative to the bylaws file"))
     return name
 
 
@@ -192,10 +199,10 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
     access = _table(doc, "access", "", source, {"grant_days"})
     elections = _table(doc, "elections", "", source, {"tie_break"})
     votes = _table(doc, "votes", "", source, {"public"})
-    yes_no = "true or false"
+    yes_no = N_("true or false")
     return Bylaws(
-        version=require(doc, "version", str, 'a string like "2026.1"', "", source).strip(),
-        title=require(doc, "title", str, "a string", "", source).strip(),
+        version=require(doc, "version", str, N_('a string like "2026.1"'), "", source).strip(),
+        title=require(doc, "title", str, N_("a string"), "", source).strip(),
         classes=classes,
         decisions=decisions,
         asset_lock=AssetLockRules(
@@ -211,13 +218,14 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
 
 
 def _classes(doc: Mapping[str, Any], source: str) -> tuple[MemberClass, MemberClass, MemberClass]:
-    table = require(doc, "classes", dict, "a table of [classes.<key>]", "", source)
+    table = require(doc, "classes", dict, N_("a table of [classes.<key>]"), "", source)
     if len(table) != 3:
         raise BylawsError(
             source,
             "classes",
-            "must define exactly three member classes, found "
-            f"{len(table)}: {', '.join(table) or 'none'}",
+            N_("must define exactly three member classes, found %(count)s: %(found)s"),
+            count=len(table),
+            found=", ".join(table) or "none",
         )
     built = []
     for key in table:
@@ -226,7 +234,7 @@ def _classes(doc: Mapping[str, Any], source: str) -> tuple[MemberClass, MemberCl
             raise BylawsError(
                 source,
                 where,
-                "a class key must be lower-case letters, digits and _, starting with a letter",
+                N_("a class key must be lower-case letters, digits and _, starting with a letter"),
             )
         raw = _table(table, key, "classes", source, {"seats", "name", "description"})
         built.append(
@@ -247,8 +255,8 @@ _Setting = tuple[Any, str, int]
 def _decisions(
     doc: Mapping[str, Any], class_keys: list[str], source: str
 ) -> Mapping[ProposalKind, DecisionRule]:
-    table = require(doc, "decisions", dict, "a table", "", source)
-    check_keys(table, {"default", *ProposalKind}, "decisions", source, what="a proposal kind")
+    table = require(doc, "decisions", dict, N_("a table"), "", source)
+    check_keys(table, {"default", *ProposalKind}, "decisions", source, what=N_("a proposal kind"))
     default = _table(table, "default", "decisions", source, {*_RULE, "voting_days"})
     base = _settings(default, "decisions.default", 0, source)
     _positive(default, "voting_days", "decisions.default", source)
@@ -318,8 +326,10 @@ def _class_rule(merged: Mapping[str, _Setting], source: str) -> ClassRule:
         raise BylawsError(
             source,
             key,
-            "a yes share greater than 1 can never happen; use "
-            'comparison "at-least" with threshold 1 for unanimity',
+            N_(
+                "a yes share greater than 1 can never happen; use "
+                'comparison "at-least" with threshold 1 for unanimity'
+            ),
         )
     return rule
 
@@ -341,9 +351,13 @@ def _check_lift_lock(
         raise BylawsError(
             source,
             key,
-            "lifting the asset lock must need more than a transfer in "
-            f"every class; in class {name!r} lift_lock has {lift.describe()}, "
-            f"transfer has {transfer.describe()}",
+            N_(
+                "lifting the asset lock must need more than a transfer in every class; in class "
+                "%(name)r lift_lock has %(lift)s, transfer has %(transfer)s"
+            ),
+            name=name,
+            lift=lift.describe(),
+            transfer=transfer.describe(),
         )
 
 
@@ -356,16 +370,25 @@ def _fraction(value: object, where: str, source: str, *, allow_zero: bool) -> Fr
         raise BylawsError(
             source,
             where,
-            f'is not a fraction: {value!r} (write a number like 0.5 or a fraction like "2/3")',
+            N_('is not a fraction: %(value)r (write a number like 0.5 or a fraction like "2/3")'),
+            value=value,
         ) from None
     if result > 1 or result < 0 or (result == 0 and not allow_zero):
-        bounds = "0 and 1 inclusive" if allow_zero else "0 and 1 (more than 0, at most 1)"
-        raise BylawsError(source, where, f"must be between {bounds}, got {value}")
+        bounds = N_("0 and 1 inclusive") if allow_zero else N_("0 and 1 (more than 0, at most 1)")
+        raise BylawsError(
+            source,
+            where,
+            N_("must be between %(bounds)s, got %(value)s"),
+            bounds=bounds,
+            value=value,
+        )
     return result
 
 
 def _positive(table: Mapping[str, Any], key: str, where: str, source: str) -> int:
-    value: int = require(table, key, int, "a whole number", where, source)
+    value: int = require(table, key, int, N_("a whole number"), where, source)
     if value < 1:
-        raise BylawsError(source, dotted(where, key), f"must be 1 or more, got {value}")
+        raise BylawsError(
+            source, dotted(where, key), N_("must be 1 or more, got %(value)s"), value=value
+        )
     return value

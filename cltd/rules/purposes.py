@@ -20,6 +20,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from cltd.rules.codes import N_
+
 REQUIRED_LANGUAGES = ("en", "es", "fr")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -30,8 +32,12 @@ _E = TypeVar("_E", bound=StrEnum)
 class BylawsError(ValueError):
     """A governance file (bylaws or purpose taxonomy) is wrong: which file, which key, why."""
 
-    def __init__(self, file: str, key: str, problem: str) -> None:
-        self.file, self.key, self.problem = (" ".join(t.splitlines()) for t in (file, key, problem))
+    def __init__(self, file: str, key: str, problem: str, /, **params: object) -> None:
+        # PROBLEM is a message template marked with N_, so a steward's terminal can show it
+        # translated (cltd.cli); PARAMS fill it in. str() is always the English sentence.
+        self.template, self.params = problem, params
+        text = problem % params if params else problem
+        self.file, self.key, self.problem = (" ".join(t.splitlines()) for t in (file, key, text))
         super().__init__(f"{self.file}: {self.key}: {self.problem}")
 
 
@@ -144,9 +150,9 @@ def parse_purposes(text: str, *, source: str) -> PurposeTaxonomy:
     """
     doc = parse_toml(text, source)
     check_keys(doc, {"purposes"}, "", source, required={"purposes"})
-    table = require(doc, "purposes", dict, "a table of [purposes.<key>]", "", source)
+    table = require(doc, "purposes", dict, N_("a table of [purposes.<key>]"), "", source)
     if not table:
-        raise BylawsError(source, "purposes", "must define at least one purpose")
+        raise BylawsError(source, "purposes", N_("must define at least one purpose"))
     purposes: dict[str, Purpose] = {}
     iris: dict[str, str] = {}
     for key, raw in table.items():
@@ -155,11 +161,13 @@ def parse_purposes(text: str, *, source: str) -> PurposeTaxonomy:
             raise BylawsError(
                 source,
                 where,
-                "a purpose key must be lower-case letters, digits "
-                "and hyphens, starting with a letter",
+                N_(
+                    "a purpose key must be lower-case letters, digits "
+                    "and hyphens, starting with a letter"
+                ),
             )
         if not isinstance(raw, dict):
-            raise BylawsError(source, where, f"must be a table, got {type_name(raw)}")
+            raise BylawsError(source, where, N_("must be a table, got %(got)s"), got=type_name(raw))
         check_keys(
             raw,
             {"iri", "parent", "access", "name", "description"},
@@ -167,22 +175,27 @@ def parse_purposes(text: str, *, source: str) -> PurposeTaxonomy:
             source,
             required={"iri", "access", "name", "description"},
         )
-        iri = require(raw, "iri", str, "a string", where, source)
+        iri = require(raw, "iri", str, N_("a string"), where, source)
         parts = urlsplit(iri)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", iri):
             raise BylawsError(
-                source, dotted(where, "iri"), f"must be an absolute http(s) IRI, got {iri!r}"
+                source,
+                dotted(where, "iri"),
+                N_("must be an absolute http(s) IRI, got %(iri)r"),
+                iri=iri,
             )
         if iri in iris:
             raise BylawsError(
                 source,
                 dotted(where, "iri"),
-                f"{iri} is already used by {dotted('purposes', iris[iri])}",
+                N_("%(iri)s is already used by %(other)s"),
+                iri=iri,
+                other=dotted("purposes", iris[iri]),
             )
         iris[iri] = key
         parent = raw.get("parent")
         if parent is not None:
-            parent = require(raw, "parent", str, "a purpose key", where, source)
+            parent = require(raw, "parent", str, N_("a purpose key"), where, source)
         access = choice(raw, "access", Access, where, source)
         purposes[key] = Purpose(
             key=key,
@@ -207,10 +220,13 @@ def _check_parents(purposes: Mapping[str, Purpose], source: str) -> None:
         if purpose.parent is None:
             continue
         if purpose.parent == key:
-            raise BylawsError(source, where, "a purpose cannot be its own parent")
+            raise BylawsError(source, where, N_("a purpose cannot be its own parent"))
         if purpose.parent not in purposes:
             raise BylawsError(
-                source, where, f"names {purpose.parent!r}, which is not a purpose in this file"
+                source,
+                where,
+                N_("names %(parent)r, which is not a purpose in this file"),
+                parent=purpose.parent,
             )
         seen = [key]
         parent: str | None = purpose.parent
@@ -220,7 +236,8 @@ def _check_parents(purposes: Mapping[str, Purpose], source: str) -> None:
                 raise BylawsError(
                     source,
                     dotted(dotted("purposes", loop[0]), "parent"),
-                    f"parents form a cycle: {' → '.join([*loop, parent])}",
+                    N_("parents form a cycle: %(cycle)s"),
+                    cycle=" → ".join([*loop, parent]),
                 )
             seen.append(parent)
             parent = purposes[parent].parent if parent in purposes else None
@@ -234,7 +251,8 @@ def _check_parents(purposes: Mapping[str, Purpose], source: str) -> None:
             raise BylawsError(
                 source,
                 dotted(dotted("purposes", key), "access"),
-                f"must be 'prohibited' because its parent {purpose.parent!r} is",
+                N_("must be 'prohibited' because its parent %(parent)r is"),
+                parent=purpose.parent,
             )
 
 
@@ -246,9 +264,13 @@ def read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise BylawsError(str(path), "<file>", f"cannot be read: {exc.strerror or exc}") from exc
+        raise BylawsError(
+            str(path), "<file>", N_("cannot be read: %(reason)s"), reason=exc.strerror or str(exc)
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise BylawsError(str(path), "<file>", f"is not UTF-8 text: {exc}") from exc
+        raise BylawsError(
+            str(path), "<file>", N_("is not UTF-8 text: %(reason)s"), reason=str(exc)
+        ) from exc
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -266,12 +288,12 @@ def dotted(prefix: str, key: str) -> str:
 
 def type_name(value: object) -> str:
     names = {
-        bool: "true/false",
-        int: "a whole number",
-        float: "a decimal number",
-        str: "a string",
-        dict: "a table",
-        list: "a list",
+        bool: N_("true/false"),
+        int: N_("a whole number"),
+        float: N_("a decimal number"),
+        str: N_("a string"),
+        dict: N_("a table"),
+        list: N_("a list"),
     }
     return names.get(type(value), type(value).__name__)
 
@@ -282,16 +304,20 @@ def check_keys(
     where: str,
     source: str,
     required: AbstractSet[str] = frozenset(),
-    what: str = "a setting known here",
+    what: str = N_("a setting known here"),
 ) -> None:
     """No key outside `allowed`, every key of `required` present."""
     for key in table:
         if key not in allowed:
             raise BylawsError(
-                source, dotted(where, key), f"is not {what}; expected {', '.join(sorted(allowed))}"
+                source,
+                dotted(where, key),
+                N_("is not %(what)s; expected %(allowed)s"),
+                what=what,
+                allowed=", ".join(sorted(allowed)),
             )
     for key in sorted(required - table.keys()):
-        raise BylawsError(source, dotted(where, key), "is required")
+        raise BylawsError(source, dotted(where, key), N_("is required"))
 
 
 def require(
@@ -299,46 +325,56 @@ def require(
 ) -> Any:
     """table[key], which must be an instance of `kind` (true/false is never a number)."""
     if key not in table:
-        raise BylawsError(source, dotted(where, key), "is required")
+        raise BylawsError(source, dotted(where, key), N_("is required"))
     value = table[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise BylawsError(
-            source, dotted(where, key), f"must be {wanted}, got {type_name(value)} ({value!r})"
+            source,
+            dotted(where, key),
+            N_("must be %(wanted)s, got %(got)s (%(value)r)"),
+            wanted=wanted,
+            got=type_name(value),
+            value=value,
         )
     if isinstance(value, str) and not value.strip():
-        raise BylawsError(source, dotted(where, key), "must not be empty")
+        raise BylawsError(source, dotted(where, key), N_("must not be empty"))
     return value
 
 
 def choice(table: Mapping[str, Any], key: str, options: type[_E], where: str, source: str) -> _E:
     """table[key] as a member of the `options` enum, or an error listing the allowed values."""
-    value: str = require(table, key, str, "a string", where, source)
+    value: str = require(table, key, str, N_("a string"), where, source)
     if value not in {option.value for option in options}:
         raise BylawsError(
             source,
             dotted(where, key),
-            f"must be one of {', '.join(repr(o.value) for o in options)}, got {value!r}",
+            N_("must be one of %(options)s, got %(value)r"),
+            options=", ".join(repr(o.value) for o in options),
+            value=value,
         )
     return options(value)
 
 
 def language_map(table: Mapping[str, Any], key: str, where: str, source: str) -> Mapping[str, str]:
     """A {language tag: text} table with at least en, es and fr, each a non-empty string."""
-    raw = require(table, key, dict, "a table like {en = ..., es = ..., fr = ...}", where, source)
+    raw = require(
+        table, key, dict, N_("a table like {en = ..., es = ..., fr = ...}"), where, source
+    )
     here = dotted(where, key)
     for lang in REQUIRED_LANGUAGES:
         if lang not in raw:
             raise BylawsError(
                 source,
                 dotted(here, lang),
-                f"is required (every text needs {', '.join(REQUIRED_LANGUAGES)})",
+                N_("is required (every text needs %(languages)s)"),
+                languages=", ".join(REQUIRED_LANGUAGES),
             )
     for lang in raw:
         if not _LANGUAGE_TAG.fullmatch(lang):
             raise BylawsError(
-                source, dotted(here, lang), "is not a language tag like 'es' or 'pt-BR'"
+                source, dotted(here, lang), N_("is not a language tag like 'es' or 'pt-BR'")
             )
-        require(raw, lang, str, "a string", here, source)
+        require(raw, lang, str, N_("a string"), here, source)
     return MappingProxyType({lang: raw[lang].strip() for lang in raw})
 
 
