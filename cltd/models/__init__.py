@@ -15,6 +15,7 @@ from cltd.models.data import (
     Record,
     RequestStatus,
 )
+from cltd.models.governance import BallotRow, ElectorateSeat, Proposal, ProposalStatus
 from cltd.models.members import Member, MemberStatus, Seat, WebSession
 from cltd.models.oauth import ClientType, OAuthClient, OAuthCode, OAuthToken
 
@@ -27,9 +28,11 @@ __all__ = [
     "AssetStatus",
     "AuditEntry",
     "AuditHead",
+    "BallotRow",
     "Base",
     "ClientType",
     "Consent",
+    "ElectorateSeat",
     "Grant",
     "Member",
     "MemberKey",
@@ -39,6 +42,8 @@ __all__ = [
     "OAuthToken",
     "OutboxJob",
     "OutboxStatus",
+    "Proposal",
+    "ProposalStatus",
     "Record",
     "RequestStatus",
     "Seat",

@@ -68,6 +68,14 @@ class Code(StrEnum):
     PAGE_INVALID = "access.page_invalid"
     NO_LIVE_GRANT = "access.no_live_grant"
     NO_LIVE_CONSENT = "access.no_live_consent"
+    PROPOSAL_TITLE_REQUIRED = "proposal.title_required"
+    PROPOSAL_UNKNOWN = "proposal.unknown"
+    PROPOSAL_NOT_DRAFT = "proposal.not_draft"
+    PROPOSAL_CLOSED = "proposal.closed"
+    PROPOSAL_NOT_PASSED = "proposal.not_passed"
+    NOT_IN_ELECTORATE = "proposal.not_in_electorate"
+    RECIPIENT_REQUIRED = "proposal.recipient_required"
+    LOCKED_ASSET_UNLOCKED_RECIPIENT = "lock.recipient_not_locked"
     TALLY_QUORUM_NOT_MET = "tally.quorum_not_met"
     TALLY_THRESHOLD_NOT_MET = "tally.threshold_not_met"
     AUDIT_ENTRY_ALTERED = "audit.entry_altered"
@@ -155,6 +163,17 @@ MESSAGES: dict[Code, str] = {
     Code.PAGE_INVALID: N_("Paging takes after ≥ 0 and a limit from 1 to 1000."),
     Code.NO_LIVE_GRANT: N_("You hold no live grant for this asset and purpose."),
     Code.NO_LIVE_CONSENT: N_("The member has not consented to this purpose."),
+    Code.PROPOSAL_TITLE_REQUIRED: N_("A proposal needs a title."),
+    Code.PROPOSAL_UNKNOWN: N_("There is no such proposal."),
+    Code.PROPOSAL_NOT_DRAFT: N_("Only a draft can be opened for voting."),
+    Code.PROPOSAL_CLOSED: N_("Voting on this proposal has closed."),
+    Code.PROPOSAL_NOT_PASSED: N_("Only a proposal that passed can be carried out."),
+    Code.NOT_IN_ELECTORATE: N_("You held no board seat when this proposal opened."),
+    Code.RECIPIENT_REQUIRED: N_("A transfer needs a recipient."),
+    Code.LOCKED_ASSET_UNLOCKED_RECIPIENT: N_(
+        "This asset is asset-locked: it can go only to a recipient that is asset-locked too. "
+        "Lifting the lock is a proposal of its own, with a higher bar."
+    ),
     Code.TALLY_QUORUM_NOT_MET: N_("Too few of this class's seats cast a ballot."),
     Code.TALLY_THRESHOLD_NOT_MET: N_("Too few of this class's ballots said yes."),
     Code.AUDIT_ENTRY_ALTERED: N_(
