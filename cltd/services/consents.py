@@ -8,8 +8,6 @@ consumer holding a live grant on the assets concerned, in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -61,13 +59,6 @@ def history(session: Session, member_id: int) -> list[Consent]:
             .order_by(Consent.granted_at.desc(), Consent.id.desc())
         )
     )
-
-
-def states(consents: Sequence[Consent]) -> list[ConsentState]:
-    return [
-        ConsentState(c.purpose, c.asset_id, c.granted_at, c.expires_at, c.withdrawn_at)
-        for c in consents
-    ]
 
 
 def grant(
@@ -195,29 +186,6 @@ def queue_notices(
         )
 
 
-def covers(
-    session: Session,
-    taxonomy: PurposeTaxonomy,
-    member_id: int,
-    asset_id: int,
-    purpose: str,
-    at: datetime,
-) -> bool:
-    return consent_covers(
-        states(live_consents(session, member_id, at)),
-        taxonomy,
-        asset_id=asset_id,
-        purpose=purpose,
-        at=at,
-    )
-
-
-@dataclass(frozen=True)
-class Receipt:
-    consent: Consent
-    document: dict[str, object]
-
-
 def receipt_document(consent: Consent, *, trust_name: str, issuer: str) -> dict[str, object]:
     """What a consent receipt says (signed by the caller with the trust's key)."""
     return {
@@ -239,3 +207,19 @@ def get_own(session: Session, member: Member, consent_id: int) -> Consent:
     if consent is None or consent.member_id != member.id:
         raise NotFound(Code.CONSENT_UNKNOWN, "consent_id")
     return consent
+
+
+def covers(
+    session: Session,
+    taxonomy: PurposeTaxonomy,
+    member_id: int,
+    asset_id: int,
+    purpose: str,
+    at: datetime,
+) -> bool:
+    """Does the member have a live consent covering PURPOSE for this asset right now?"""
+    live = [
+        ConsentState(c.purpose, c.asset_id, c.granted_at, c.expires_at, c.withdrawn_at)
+        for c in live_consents(session, member_id, at)
+    ]
+    return consent_covers(live, taxonomy, asset_id=asset_id, purpose=purpose, at=at)

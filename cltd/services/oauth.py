@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from cltd.models import ClientType, Member, OAuthClient, OAuthCode, OAuthToken
 from cltd.rules.codes import Code
-from cltd.rules.roles import CONSUMER_SCOPES, Scope
+from cltd.rules.roles import Scope
 from cltd.services import audit
 from cltd.services.audit import AuditAction
 from cltd.services.errors import InvalidInput, NotFound
@@ -426,7 +426,3 @@ def revoke_by_id(
     if row is None or (member is not None and row.member_id != member.id):
         raise NotFound(Code.TOKEN_UNKNOWN, "token_id")
     revoke(session, row, actor=actor, at=at)
-
-
-def consumer_scopes_allowed(scopes: Iterable[str]) -> bool:
-    return set(scopes) <= {s.value for s in CONSUMER_SCOPES}

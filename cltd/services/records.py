@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cltd.adapters.canonical import canonical_json
@@ -310,14 +310,4 @@ def _log_read(
         subject=f"asset:{asset.id}",
         at=at,
         details={"purpose": purpose, "records": count, "contributors": sorted(per_member)},
-    )
-
-
-def records_of(session: Session, asset_id: int, member_id: int) -> Iterator[Record]:
-    return iter(
-        session.scalars(
-            select(Record).where(
-                and_(Record.asset_id == asset_id, Record.contributor_id == member_id)
-            )
-        )
     )

@@ -65,10 +65,3 @@ def assign_seat(
         },
     )
     return seat
-
-
-def seats_by_class(session: Session) -> dict[str, list[Seat]]:
-    grouped: dict[str, list[Seat]] = {}
-    for seat in session.scalars(select(Seat).order_by(Seat.member_class, Seat.number)):
-        grouped.setdefault(seat.member_class, []).append(seat)
-    return grouped

@@ -76,12 +76,8 @@ def problem(
     return response
 
 
-def gettext_code(message: str, **params: object) -> str:
-    return gettext(message, **params)
-
-
 def service_error_detail(error: ServiceError) -> str:
-    return gettext_code(MESSAGES[error.code], **error.params)
+    return gettext(MESSAGES[error.code], **error.params)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -93,7 +89,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(BadBody)
     def _bad_body(error: BadBody) -> Response:
-        return problem(422, error.detail, code="request.schema_invalid", field=error.field)
+        return problem(error.status, error.detail, code=error.code, field=error.field)
 
     @app.errorhandler(VaultError)
     def _unreadable(error: VaultError) -> Response:

@@ -8,6 +8,7 @@ GET  /grants            access:request   the consumer's live grants
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from cltd.adapters.clock import now
@@ -20,7 +21,6 @@ from cltd.services.errors import Forbidden
 from cltd.web.api import bp
 from cltd.web.inputs import json_body
 from cltd.web.oauth.resource import api_access, current_client
-from cltd.web.problems import gettext_code
 from cltd.web.state import db, state
 
 _STATUS_CODES = {RequestStatus.GRANTED: 201, RequestStatus.PENDING: 202, RequestStatus.REFUSED: 403}
@@ -54,7 +54,7 @@ def request_access() -> tuple[Response, int]:
         code = Code(request_row.reason)
         reason = {
             "code": code.value,
-            "detail": gettext_code(MESSAGES[code], purpose=request_row.purpose),
+            "detail": gettext(MESSAGES[code], purpose=request_row.purpose),
         }
     return jsonify(
         id=request_row.id,
