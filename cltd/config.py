@@ -52,6 +52,13 @@ class Settings:
     proxy_hops: int = 0
     # The trust's public address (https://trust.example.org): OAuth issuer and did:web host.
     base_url: str = ""
+    # Where the trust is, in words (its description tells peers): "Leeds, England".
+    place: str = ""
+    # Peers on 127.0.0.0/8 or ::1 may be contacted: only for tests and trials on one machine.
+    allow_loopback_peers: bool = False
+    # Seconds a peer has to connect and to answer, and the largest page accepted from it.
+    peer_timeout: int = 10
+    peer_max_bytes: int = 8 * 1024 * 1024
 
     @property
     def signing_key_path(self) -> Path:

@@ -60,6 +60,22 @@ def test_the_code_has_messages_to_translate(extracted: dict[str, object]) -> Non
     assert "The email address or the password is not right." in extracted
 
 
+def _key(value: object) -> object:
+    """Plural entries carry a tuple (or list) of forms; make them comparable and hashable."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _text(msgid: object) -> str:
+    return " ".join(msgid) if isinstance(msgid, tuple | list) else str(msgid)
+
+
+def _forms(string: object) -> list[str]:
+    """Every translated form; the singular of a plural may drop the count (n == 1)."""
+    if isinstance(string, tuple | list):
+        return [" ".join(string)]
+    return [str(string)]
+
+
 @pytest.mark.parametrize("language", SHIPPED)
 def test_every_message_is_translated_and_none_is_fuzzy(
     language: str, extracted: dict[str, object]
@@ -74,7 +90,10 @@ def test_every_message_is_translated_and_none_is_fuzzy(
             problems.append(f"missing: {msgid!r}")
         elif message.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
-        elif set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(message.string)):
+        elif any(
+            set(PLACEHOLDER.findall(_text(msgid))) != set(PLACEHOLDER.findall(form))
+            for form in _forms(message.string)
+        ):
             problems.append(f"placeholders differ: {msgid!r}")
     assert not catalog.fuzzy, f"{po_path} has a fuzzy header"
     assert not problems, f"{language}: " + "; ".join(problems[:20])
@@ -84,9 +103,11 @@ def test_every_message_is_translated_and_none_is_fuzzy(
 def test_compiled_catalogue_matches_its_source(language: str) -> None:
     folder = TRANSLATIONS / language / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as handle:
-        source = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+        source = {_key(m.id): _key(m.string) for m in read_po(handle) if m.id and not m.fuzzy}
     compiled = {
-        m.id: m.string for m in read_mo(io.BytesIO((folder / "messages.mo").read_bytes())) if m.id
+        _key(m.id): _key(m.string)
+        for m in read_mo(io.BytesIO((folder / "messages.mo").read_bytes()))
+        if m.id
     }
     assert compiled == source, "run: pybabel compile -d cltd/translations"
 

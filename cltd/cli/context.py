@@ -15,6 +15,7 @@ from cltd.cli.text import governance_problem
 from cltd.config import ConfigError, Settings, load_settings
 from cltd.db import make_engine, make_sessionmaker
 from cltd.rules.bylaws import Bylaws, BylawsError, load_bylaws
+from cltd.services import rulebook
 
 
 @dataclass
@@ -29,11 +30,18 @@ class CliContext:
             raise CliError(str(error)) from None
 
     @cached_property
-    def bylaws(self) -> Bylaws:
+    def founding_bylaws(self) -> Bylaws:
         try:
             return load_bylaws(bylaws_path(self.settings))
         except BylawsError as error:
             raise CliError(governance_problem(error)) from None
+
+    @cached_property
+    def bylaws(self) -> Bylaws:
+        """The bylaws in force: the file, or the newest amendment the board adopted."""
+        # A read session: commands ask for the bylaws inside their own write transaction.
+        with make_sessionmaker(self.engine, writes=False)() as session:
+            return rulebook.in_force(session, self.founding_bylaws)
 
     @cached_property
     def engine(self) -> Engine:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import socket
 import time
 import tomllib
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy import select
 
+from cltd.adapters import rotation
 from cltd.adapters.clock import now
 from cltd.adapters.keys import load_signing_key
 from cltd.adapters.vault import KeyRing, VaultError
@@ -21,11 +25,13 @@ from cltd.cli.context import CliContext
 from cltd.cli.errors import CliError, from_service_error
 from cltd.cli.progress import progress
 from cltd.cli.text import _
+from cltd.config import SIGNING_PUBLIC_KEY_FILE
 from cltd.db import session_scope
 from cltd.models import Asset, Member
 from cltd.rules.codes import MESSAGES
 from cltd.services import assets as asset_service
-from cltd.services import datakeys, erasure, outbox, records
+from cltd.services import audit, datakeys, erasure, outbox, peers, records
+from cltd.services.catalog import CONTEXT_PATH, DATA_INTEGRITY
 from cltd.services.errors import ServiceError
 from cltd.services.members import normalise_email
 
@@ -218,14 +224,65 @@ def rotate(ctx: CliContext) -> None:
     )
 
 
+@keys_group.command("rotate-signing")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def rotate_signing(ctx: CliContext, yes: bool) -> None:
+    """Replace the trust's signing key; peers follow through a statement the old key signs."""
+    settings = ctx.settings
+    if not settings.base_url:
+        raise CliError(_("Set base_url (the trust's public address) before rotating its key."))
+    if not yes:
+        click.confirm(_("Replace the trust's signing key?"), abort=True)
+    origin = settings.base_url.rstrip("/")
+    did = "did:web:" + origin.split("://", 1)[1].replace(":", "%3A")
+    at = now()
+    statement = rotation.rotate(
+        settings.data_dir,
+        settings.signing_key_path,
+        settings.data_dir / SIGNING_PUBLIC_KEY_FILE,
+        statement={
+            "@context": [origin + CONTEXT_PATH, DATA_INTEGRITY],
+            "type": "KeyRotation",
+            "did": did,
+            "rotatedAt": at.isoformat(),
+        },
+        did=did,
+        at=at,
+    )
+    with session_scope(ctx.sessions) as session:
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action=audit.AuditAction.SIGNING_KEY_ROTATED,
+            subject="trust",
+            at=at,
+            details={"previous": statement["previousKey"], "next": statement["nextKey"]},
+        )
+    click.echo(_("The trust now signs with %(key)s.", key=statement["nextKey"]))
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due now and stop (for cron or tests).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--sync-every",
+    default=15.0,
+    show_default=True,
+    help="Minutes between syncs of each peer trust's catalog.",
+)
 @click.pass_obj
-def worker(ctx: CliContext, once: bool, interval: float) -> None:
-    """Deliver queued work (revocation notices) with retries; run any number of these."""
+def worker(ctx: CliContext, once: bool, interval: float, sync_every: float) -> None:
+    """Deliver queued work (revocation notices) with retries and sync peer trusts on a
+    schedule; run any number of these (a peer is synced by one worker at a time)."""
     key = load_signing_key(ctx.settings.signing_key_path)
     key_id = f"trust:{ctx.settings.trust_name}"
+    owner = f"worker:{socket.gethostname()}:{os.getpid()}"
+    fetcher = peers.make_fetcher(
+        allow_loopback=ctx.settings.allow_loopback_peers,
+        timeout=ctx.settings.peer_timeout,
+        max_bytes=ctx.settings.peer_max_bytes,
+    )
 
     def deliver(job: outbox.Claimed) -> str | None:
         return post_signed(job.target, job.payload, key, key_id)
@@ -234,6 +291,11 @@ def worker(ctx: CliContext, once: bool, interval: float) -> None:
         done = outbox.run_once(ctx.sessions, deliver, now)
         if done:
             click.echo(_("Delivered or retried %(count)s jobs.", count=done))
+        for result in peers.sync_due(
+            ctx.sessions, fetcher, owner=owner, clock=now, every=timedelta(minutes=sync_every)
+        ):
+            if result.refused is not None:
+                click.echo(_("A peer sync failed: %(reason)s", reason=result.refused.detail))
         if once:
             return
         time.sleep(interval)

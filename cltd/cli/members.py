@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import click
 from sqlalchemy import select
 
@@ -97,9 +99,14 @@ def seats_group() -> None:
 @click.argument("email")
 @click.argument("member_class")
 @click.argument("number", type=int)
+@click.option(
+    "--until", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the term (UTC)."
+)
 @click.pass_obj
-def assign(ctx: CliContext, email: str, member_class: str, number: int) -> None:
-    """Give seat NUMBER of MEMBER_CLASS to the member with EMAIL."""
+def assign(
+    ctx: CliContext, email: str, member_class: str, number: int, until: datetime | None
+) -> None:
+    """Give seat NUMBER of MEMBER_CLASS to the member with EMAIL (for a term, with --until)."""
     try:
         with session_scope(ctx.sessions) as session:
             member = session.scalar(
@@ -115,6 +122,7 @@ def assign(ctx: CliContext, email: str, member_class: str, number: int) -> None:
                 number=number,
                 actor=CLI_ACTOR,
                 at=now(),
+                term_end=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
             )
     except ServiceError as error:
         raise from_service_error(error) from None
@@ -126,6 +134,21 @@ def assign(ctx: CliContext, email: str, member_class: str, number: int) -> None:
             email=email,
         )
     )
+
+
+@seats_group.command("list")
+@click.pass_obj
+def list_seats(ctx: CliContext) -> None:
+    """Every seat the bylaws give, its holder and term (vacant seats too)."""
+    at = now()
+    with session_scope(ctx.sessions) as session:
+        for seat in seat_service.board(session, ctx.bylaws):
+            held = seat.holder_id is not None and seat.held_by_at(seat.holder_id, at)
+            holder = seat.holder.email if held and seat.holder else _("vacant")
+            # The term ends at the start of term_end: its last day is the one before.
+            last_day = seat.term_end - timedelta(microseconds=1) if seat.term_end else None
+            until = last_day.date().isoformat() if held and last_day else ""
+            click.echo(f"{seat.member_class}\t{seat.number}\t{holder}\t{until}")
 
 
 COMMANDS = [members_group, seats_group]

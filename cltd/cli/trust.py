@@ -68,7 +68,7 @@ def _found(
             record_founding(
                 session,
                 trust_name=name,
-                bylaws=ctx.bylaws,
+                bylaws=ctx.founding_bylaws,
                 public_key_hex=public_key_fingerprint(public_key),
                 at=now(),
             )

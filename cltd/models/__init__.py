@@ -15,25 +15,45 @@ from cltd.models.data import (
     Record,
     RequestStatus,
 )
-from cltd.models.governance import BallotRow, ElectorateSeat, Proposal, ProposalStatus
+from cltd.models.governance import (
+    AdoptedBylaws,
+    BallotRow,
+    Candidate,
+    Election,
+    ElectionStatus,
+    ElectionVote,
+    ElectorateSeat,
+    LedgerShare,
+    LicencePayment,
+    Proposal,
+    ProposalStatus,
+)
 from cltd.models.members import Member, MemberStatus, Seat, WebSession
 from cltd.models.oauth import ClientType, OAuthClient, OAuthCode, OAuthToken
+from cltd.models.peers import Peer, PeerDataset
 
 __all__ = [
     "GENESIS_HASH",
     "AccessEvent",
     "AccessEventContributor",
     "AccessRequest",
+    "AdoptedBylaws",
     "Asset",
     "AssetStatus",
     "AuditEntry",
     "AuditHead",
     "BallotRow",
     "Base",
+    "Candidate",
     "ClientType",
     "Consent",
+    "Election",
+    "ElectionStatus",
+    "ElectionVote",
     "ElectorateSeat",
     "Grant",
+    "LedgerShare",
+    "LicencePayment",
     "Member",
     "MemberKey",
     "MemberStatus",
@@ -42,6 +62,8 @@ __all__ = [
     "OAuthToken",
     "OutboxJob",
     "OutboxStatus",
+    "Peer",
+    "PeerDataset",
     "Proposal",
     "ProposalStatus",
     "Record",

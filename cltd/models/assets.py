@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cltd.models.base import Base, JSONDocument, UTCDateTime
@@ -35,3 +35,10 @@ class Asset(Base):
     status: Mapped[str] = mapped_column(String(16), default=AssetStatus.HELD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The audit sequence number of the asset's last change: the catalog's paging cursor. It is
+    # taken under the audit head's row lock, so changes commit in this order and a reader
+    # paging by it never skips one that commits later.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # After a transfer: who holds it now, and the proposal that decided it.
+    custodian: Mapped[str | None] = mapped_column(String(300))
+    decision_id: Mapped[int | None] = mapped_column(Integer)

@@ -114,6 +114,9 @@ class Bylaws:
     votes_public: bool
     taxonomy: PurposeTaxonomy
     digest: str
+    # The contributors' part of each licence payment (the CLT owner's share of appreciation);
+    # the rest goes to the commons fund.
+    contributors_share: Fraction = Fraction(35, 100)
 
     def class_keys(self) -> tuple[str, str, str]:
         a, b, c = (member_class.key for member_class in self.classes)
@@ -178,7 +181,7 @@ def _table(
 
 
 def _taxonomy_file(doc: Mapping[str, Any], source: str) -> str:
-    check_keys(doc, _TOP, "", source, required=_TOP)
+    check_keys(doc, {*_TOP, "revenue"}, "", source, required=_TOP)
     name: str = require(
         _table(doc, "taxonomy", "", source, {"file"}),
         "file",
@@ -199,6 +202,8 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
     access = _table(doc, "access", "", source, {"grant_days"})
     elections = _table(doc, "elections", "", source, {"tie_break"})
     votes = _table(doc, "votes", "", source, {"public"})
+    revenue = _table(doc, "revenue", "", source, {"contributors_share"}, optional=True)
+    share = revenue.get("contributors_share", "35/100")
     yes_no = N_("true or false")
     return Bylaws(
         version=require(doc, "version", str, N_('a string like "2026.1"'), "", source).strip(),
@@ -214,6 +219,7 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
         votes_public=require(votes, "public", bool, yes_no, "votes", source),
         taxonomy=taxonomy,
         digest=digest,
+        contributors_share=_fraction(share, "revenue.contributors_share", source, allow_zero=True),
     )
 
 

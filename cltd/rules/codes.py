@@ -78,6 +78,33 @@ class Code(StrEnum):
     LOCKED_ASSET_UNLOCKED_RECIPIENT = "lock.recipient_not_locked"
     TALLY_QUORUM_NOT_MET = "tally.quorum_not_met"
     TALLY_THRESHOLD_NOT_MET = "tally.threshold_not_met"
+    PROPOSAL_KIND_UNKNOWN = "proposal.kind_unknown"
+    PROPOSAL_NOT_YOURS = "proposal.not_yours"
+    BOARD_ONLY = "proposal.board_only"
+    ACCESS_REQUEST_UNKNOWN = "proposal.request_unknown"
+    ACCESS_REQUEST_NOT_PENDING = "proposal.request_not_pending"
+    BYLAWS_TEXT_REQUIRED = "proposal.bylaws_required"
+    BYLAWS_TEXT_INVALID = "proposal.bylaws_invalid"
+    ASSET_NOT_LOCKED = "proposal.asset_not_locked"
+    ELECTION_UNKNOWN = "election.unknown"
+    ELECTION_CLOSED = "election.closed"
+    ELECTION_NOT_OPEN_YET = "election.not_open_yet"
+    ELECTION_SEATS_INVALID = "election.seats_invalid"
+    ELECTION_WINDOW_INVALID = "election.window_invalid"
+    ELECTION_TERM_INVALID = "election.term_invalid"
+    ELECTION_WRONG_CLASS = "election.wrong_class"
+    ELECTION_ALREADY_VOTED = "election.already_voted"
+    CANDIDATE_UNKNOWN = "election.candidate_unknown"
+    CANDIDATE_ALREADY = "election.candidate_already"
+    CANDIDATES_AFTER_OPEN = "election.candidates_after_open"
+    PAYMENT_AMOUNT_INVALID = "ledger.amount_invalid"
+    PAYMENT_NOT_LICENCE = "ledger.not_licence"
+    MEMBER_UNKNOWN = "member.unknown"
+    SEAT_ALREADY_HELD = "seat.already_held"
+    PEER_URL_INVALID = "peer.url_invalid"
+    PEER_ALREADY_PINNED = "peer.already_pinned"
+    PEER_UNKNOWN = "peer.unknown"
+    PEER_KEY_MISMATCH = "peer.key_mismatch"
     AUDIT_ENTRY_ALTERED = "audit.entry_altered"
     AUDIT_ENTRY_MISSING = "audit.entry_missing"
     AUDIT_LINK_BROKEN = "audit.link_broken"
@@ -176,6 +203,41 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.TALLY_QUORUM_NOT_MET: N_("Too few of this class's seats cast a ballot."),
     Code.TALLY_THRESHOLD_NOT_MET: N_("Too few of this class's ballots said yes."),
+    Code.PROPOSAL_KIND_UNKNOWN: N_("There is no such kind of proposal: %(value)s."),
+    Code.PROPOSAL_NOT_YOURS: N_(
+        "Only the member who drafted this proposal, or a steward, can open it for voting."
+    ),
+    Code.BOARD_ONLY: N_("Only a member holding a board seat, or a steward, can draft a proposal."),
+    Code.ACCESS_REQUEST_UNKNOWN: N_("There is no such access request."),
+    Code.ACCESS_REQUEST_NOT_PENDING: N_("This access request is not waiting for the board."),
+    Code.BYLAWS_TEXT_REQUIRED: N_("An amendment needs the whole new bylaws file."),
+    Code.BYLAWS_TEXT_INVALID: N_("The proposed bylaws cannot be adopted: %(problem)s"),
+    Code.ASSET_NOT_LOCKED: N_("This asset is not asset-locked: there is no lock to lift."),
+    Code.ELECTION_UNKNOWN: N_("There is no such election."),
+    Code.ELECTION_CLOSED: N_("This election has closed."),
+    Code.ELECTION_NOT_OPEN_YET: N_("Voting in this election has not started yet."),
+    Code.ELECTION_SEATS_INVALID: N_("Choose one or more seats of the class, each once."),
+    Code.ELECTION_WINDOW_INVALID: N_("An election must close after it opens, within a year."),
+    Code.ELECTION_TERM_INVALID: N_("A term lasts from 1 to 120 months."),
+    Code.ELECTION_WRONG_CLASS: N_(
+        "Only members of the class “%(member_class)s” take part in this election."
+    ),
+    Code.ELECTION_ALREADY_VOTED: N_("You have already voted in this election."),
+    Code.CANDIDATE_UNKNOWN: N_("This member is not a candidate in this election."),
+    Code.CANDIDATE_ALREADY: N_("This member is already a candidate."),
+    Code.CANDIDATES_AFTER_OPEN: N_("Candidates can be added only before voting starts."),
+    Code.PAYMENT_AMOUNT_INVALID: N_("A payment is a positive amount, like 1250.00."),
+    Code.PAYMENT_NOT_LICENCE: N_(
+        "Payments are recorded against a licence the board passed and carried out."
+    ),
+    Code.MEMBER_UNKNOWN: N_("There is no such member."),
+    Code.SEAT_ALREADY_HELD: N_(
+        "This member already holds seat %(number)s of “%(member_class)s”: one member, one seat."
+    ),
+    Code.PEER_URL_INVALID: N_("Give the peer trust's address, like https://trust.example.org."),
+    Code.PEER_ALREADY_PINNED: N_("This trust already pins that peer."),
+    Code.PEER_UNKNOWN: N_("This trust pins no such peer."),
+    Code.PEER_KEY_MISMATCH: N_("The key the peer publishes is not the key you gave."),
     Code.AUDIT_ENTRY_ALTERED: N_(
         "Entry %(seq)s was changed after it was written: its contents no longer match its hash."
     ),

@@ -21,11 +21,23 @@ class Permission(StrEnum):
     ClientsRegister = "steward:client:register"
     TokensManageAll = "steward:token:revoke"
     AssetsCreate = "steward:asset:create"
+    ElectionsCall = "steward:election:call"
+    PaymentsRecord = "steward:payment:record"
+    ProposalsDraft = "board:proposal:draft"
+    ProposalsExecute = "board:proposal:execute"
+    PeersManage = "steward:peer:manage"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({Permission.ProfileRead, Permission.ProfileWrite}),
-    Role.BOARD: frozenset({Permission.ProfileRead, Permission.ProfileWrite}),
+    Role.BOARD: frozenset(
+        {
+            Permission.ProfileRead,
+            Permission.ProfileWrite,
+            Permission.ProposalsDraft,
+            Permission.ProposalsExecute,
+        }
+    ),
     Role.STEWARD: frozenset(Permission),
 }
 
@@ -49,9 +61,12 @@ class Scope(StrEnum):
     AccessRequest = "access:request"
     AssetsWrite = "assets:write"
     ClientsWrite = "clients:write"
+    BoardRead = "board:read"
+    BoardWrite = "board:write"
+    PeersWrite = "peers:write"
 
 
 # Scopes a data consumer may hold on its own behalf (client credentials, no member).
 CONSUMER_SCOPES = frozenset({Scope.CatalogRead, Scope.RecordsRead, Scope.AccessRequest})
 # Scopes only a steward's own authorisation can carry.
-STEWARD_SCOPES = frozenset({Scope.ClientsWrite, Scope.AssetsWrite})
+STEWARD_SCOPES = frozenset({Scope.ClientsWrite, Scope.AssetsWrite, Scope.PeersWrite})

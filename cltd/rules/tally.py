@@ -104,3 +104,35 @@ def count_ballots(
     for member_class, ballot in ballots:
         tallies[member_class][ballot.value] += 1
     return {c: ClassCount(seats[c], **tallies[c]) for c in seats}
+
+
+def _class_outcomes(rule: ClassRule, count: ClassCount, remaining: int) -> set[bool]:
+    """Every outcome this class can still reach if up to REMAINING more seats vote."""
+    outcomes = set()
+    for yes in range(remaining + 1):
+        for no in range(remaining - yes + 1):
+            for abstain in range(remaining - yes - no + 1):
+                later = ClassCount(
+                    count.seats, count.yes + yes, count.no + no, count.abstain + abstain
+                )
+                outcomes.add(class_result("", rule, later).passed)
+                if len(outcomes) == 2:
+                    return outcomes
+    return outcomes
+
+
+def settled_outcome(
+    rule: DecisionRule, counts: Mapping[str, ClassCount], remaining: Mapping[str, int]
+) -> bool | None:
+    """Passed (True) or rejected (False) once no ballot still to come can change the outcome,
+    None while one can. REMAINING is, per class, the seats that may still vote (seats left
+    vacant at the opening can never vote, so they are not remaining)."""
+    certain_pass = True
+    for member_class, class_rule in rule.per_class.items():
+        count = counts[member_class]
+        left = max(0, min(remaining.get(member_class, 0), count.not_voted))
+        outcomes = _class_outcomes(class_rule, count, left)
+        if outcomes == {False}:
+            return False
+        certain_pass = certain_pass and outcomes == {True}
+    return True if certain_pass else None

@@ -71,30 +71,47 @@ def request_access(
     )
     grant = None
     if outcome == AccessOutcome.GRANTED:
-        grant = Grant(
-            client_pk=client.id,
-            asset_id=asset.id,
-            purpose=purpose,
-            request_id=request.id,
-            starts_at=at,
-            expires_at=at + timedelta(days=bylaws.access_grant_days),
-        )
-        session.add(grant)
-        session.flush()
-        audit.record(
-            session,
-            actor="system",
-            action=AuditAction.GRANT_ISSUED,
-            subject=f"grant:{grant.id}",
-            at=at,
-            details={
-                "client": client.client_id,
-                "asset": asset.id,
-                "purpose": purpose,
-                "expires_at": grant.expires_at.isoformat(),
-            },
-        )
+        grant = issue_grant(session, bylaws, request, at=at)
     return Answer(request, grant)
+
+
+def issue_grant(
+    session: Session,
+    bylaws: Bylaws,
+    request: AccessRequest,
+    *,
+    at: datetime,
+    proposal_id: int | None = None,
+) -> Grant:
+    """A grant answering REQUEST: at once for an open purpose, or when the board's licence
+    for a board-review purpose is carried out (PROPOSAL_ID)."""
+    grant = Grant(
+        client_pk=request.client_pk,
+        asset_id=request.asset_id,
+        purpose=request.purpose,
+        request_id=request.id,
+        starts_at=at,
+        expires_at=at + timedelta(days=bylaws.access_grant_days),
+    )
+    session.add(grant)
+    session.flush()
+    details: dict[str, object] = {
+        "client": request.client.client_id,
+        "asset": request.asset_id,
+        "purpose": request.purpose,
+        "expires_at": grant.expires_at.isoformat(),
+    }
+    if proposal_id is not None:
+        details["proposal"] = proposal_id
+    audit.record(
+        session,
+        actor="system",
+        action=AuditAction.GRANT_ISSUED,
+        subject=f"grant:{grant.id}",
+        at=at,
+        details=details,
+    )
+    return grant
 
 
 def grants_of(session: Session, client: OAuthClient, at: datetime) -> list[Grant]:

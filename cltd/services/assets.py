@@ -85,7 +85,7 @@ def create_asset(
     )
     session.add(asset)
     session.flush()
-    audit.record(
+    entry = audit.record(
         session,
         actor=actor,
         action=AuditAction.ASSET_CREATED,
@@ -93,6 +93,47 @@ def create_asset(
         at=at,
         details={"slug": slug, "locked": asset.locked},
     )
+    asset.change_seq = entry.seq
+    return asset
+
+
+def describe_asset(
+    session: Session,
+    asset_id: int,
+    *,
+    title: Mapping[str, str] | None,
+    description: Mapping[str, str] | None,
+    keywords: Sequence[str] | None,
+    actor: str,
+    at: datetime,
+) -> Asset:
+    """A steward changes what the catalog says about a held asset (its words, not its data,
+    policy or custody); peers pick the change up on their next sync."""
+    asset = get_held(session, asset_id, lock=True)
+    changed: list[str] = []
+    if title is not None:
+        titles = _language_map(title)
+        if not titles:
+            raise InvalidInput(Code.ASSET_TITLE_REQUIRED, "title")
+        asset.title, changed = titles, [*changed, "title"]
+    if description is not None:
+        asset.description, changed = _language_map(description), [*changed, "description"]
+    for lang in (*asset.title, *asset.description):
+        if lang not in SUPPORTED_LOCALES:
+            raise InvalidInput(Code.LOCALE_UNKNOWN, f"title.{lang}")
+    if keywords is not None:
+        asset.keywords = [k.strip() for k in keywords if k.strip()]
+        changed.append("keywords")
+    asset.modified_at = at
+    entry = audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ASSET_DESCRIBED,
+        subject=f"asset:{asset.id}",
+        at=at,
+        details={"changed": changed},
+    )
+    asset.change_seq = entry.seq
     return asset
 
 

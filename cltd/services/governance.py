@@ -12,13 +12,42 @@ from types import MappingProxyType
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cltd.models import Asset, BallotRow, ElectorateSeat, Member, Proposal, ProposalStatus, Seat
-from cltd.rules.bylaws import Bylaws, ClassRule, Comparison, DecisionRule, ProposalKind
+from cltd.models import (
+    AccessRequest,
+    Asset,
+    AssetStatus,
+    AuditEntry,
+    BallotRow,
+    ElectorateSeat,
+    Member,
+    Proposal,
+    ProposalStatus,
+    RequestStatus,
+    Seat,
+)
+from cltd.rules.bylaws import (
+    Bylaws,
+    BylawsError,
+    ClassRule,
+    Comparison,
+    DecisionRule,
+    ProposalKind,
+    parse_bylaws,
+)
 from cltd.rules.codes import Code
-from cltd.rules.tally import Ballot, Tally, count_ballots, tally
+from cltd.rules.roles import Role
+from cltd.rules.tally import Ballot, Tally, count_ballots, settled_outcome, tally
 from cltd.services import audit
 from cltd.services.audit import AuditAction
 from cltd.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cltd.services.members import roles_of
+
+_ASSET_KINDS = (
+    ProposalKind.TRANSFER,
+    ProposalKind.LICENCE,
+    ProposalKind.RETIRE,
+    ProposalKind.LIFT_LOCK,
+)
 
 
 def _frozen_rules(bylaws: Bylaws, kind: ProposalKind) -> dict[str, object]:
@@ -57,6 +86,19 @@ def decision_rule(proposal: Proposal) -> DecisionRule:
     )
 
 
+def check_amendment(bylaws: Bylaws, text: str) -> Bylaws:
+    """The proposed bylaws, checked exactly as `cltd bylaws check` would, against the purposes
+    in force (an amendment changes the rules, not the taxonomy file)."""
+    if not text.strip():
+        raise InvalidInput(Code.BYLAWS_TEXT_REQUIRED, "bylaws_text")
+    try:
+        return parse_bylaws(text, source="proposed bylaws", taxonomy=bylaws.taxonomy)
+    except BylawsError as error:
+        raise InvalidInput(
+            Code.BYLAWS_TEXT_INVALID, "bylaws_text", {"problem": f"{error.key}: {error.problem}"}
+        ) from None
+
+
 def propose(
     session: Session,
     bylaws: Bylaws,
@@ -69,34 +111,46 @@ def propose(
     asset: Asset | None = None,
     recipient: str | None = None,
     recipient_locked: bool = False,
+    access_request_id: int | None = None,
+    bylaws_text: str | None = None,
 ) -> Proposal:
-    """Draft a proposal. A locked asset cannot even be proposed for a recipient that is not
-    asset-locked (invariant 3): lifting the lock is its own proposal, with its higher bar."""
+    """Draft a proposal (a seat holder or a steward). A locked asset cannot even be proposed
+    for a recipient that is not asset-locked (invariant 3): lifting the lock is its own
+    proposal, with its higher bar."""
+    if not roles_of(session, author, at) & {Role.BOARD, Role.STEWARD}:
+        raise Forbidden(Code.BOARD_ONLY, "author")
     if not title.strip():
         raise InvalidInput(Code.PROPOSAL_TITLE_REQUIRED, "title")
-    if (
-        kind
-        in (
-            ProposalKind.TRANSFER,
-            ProposalKind.LICENCE,
-            ProposalKind.RETIRE,
-            ProposalKind.LIFT_LOCK,
-        )
-        and asset is None
-    ):
-        raise InvalidInput(Code.ASSET_UNKNOWN, "asset_id")
+    request = None
+    if kind == ProposalKind.LICENCE:
+        request = _pending_request(session, access_request_id)
+        asset = request.asset
+        recipient = request.client.name
+    if kind in _ASSET_KINDS:
+        if asset is None:
+            raise InvalidInput(Code.ASSET_UNKNOWN, "asset_id")
+        if asset.status != AssetStatus.HELD:
+            raise Conflict(Code.ASSET_NOT_HELD, "asset_id")
     if kind == ProposalKind.TRANSFER:
         if not (recipient or "").strip():
             raise InvalidInput(Code.RECIPIENT_REQUIRED, "recipient")
         if asset is not None and asset.locked and not recipient_locked:
             raise Forbidden(Code.LOCKED_ASSET_UNLOCKED_RECIPIENT, "recipient_locked")
+    if kind == ProposalKind.LIFT_LOCK and asset is not None and not asset.locked:
+        raise Conflict(Code.ASSET_NOT_LOCKED, "asset_id")
+    if kind == ProposalKind.AMEND_BYLAWS:
+        check_amendment(bylaws, bylaws_text or "")
     proposal = Proposal(
         kind=kind.value,
         title=title.strip(),
         text=text.strip(),
-        asset_id=asset.id if asset is not None else None,
-        recipient=recipient,
-        recipient_locked=recipient_locked,
+        asset_id=asset.id if asset is not None and kind in _ASSET_KINDS else None,
+        recipient=(recipient or "").strip() or None
+        if kind in (ProposalKind.TRANSFER, ProposalKind.LICENCE)
+        else None,
+        recipient_locked=recipient_locked if kind == ProposalKind.TRANSFER else False,
+        access_request_id=request.id if request is not None else None,
+        bylaws_text=bylaws_text if kind == ProposalKind.AMEND_BYLAWS else None,
         status=ProposalStatus.DRAFT,
         rules={},
         created_by=author.id,
@@ -110,15 +164,49 @@ def propose(
         action=AuditAction.PROPOSAL_DRAFTED,
         subject=f"proposal:{proposal.id}",
         at=at,
-        details={"kind": kind.value, "asset": proposal.asset_id, "recipient": recipient},
+        details={
+            "kind": kind.value,
+            "asset": proposal.asset_id,
+            "recipient": proposal.recipient,
+            "access_request": proposal.access_request_id,
+        },
     )
     return proposal
 
 
+def _pending_request(session: Session, request_id: int | None) -> AccessRequest:
+    request = session.get(AccessRequest, request_id) if request_id is not None else None
+    if request is None:
+        raise InvalidInput(Code.ACCESS_REQUEST_UNKNOWN, "access_request_id")
+    if request.status != RequestStatus.PENDING:
+        raise Conflict(Code.ACCESS_REQUEST_NOT_PENDING, "access_request_id")
+    return request
+
+
+def pending_requests(session: Session) -> list[AccessRequest]:
+    """Access requests for a board-review purpose, waiting for a licence proposal."""
+    return list(
+        session.scalars(
+            select(AccessRequest)
+            .where(AccessRequest.status == RequestStatus.PENDING)
+            .order_by(AccessRequest.id)
+        )
+    )
+
+
 def open_voting(
-    session: Session, bylaws: Bylaws, proposal: Proposal, *, actor: str, at: datetime
+    session: Session,
+    bylaws: Bylaws,
+    proposal: Proposal,
+    *,
+    actor: str,
+    at: datetime,
+    by: Member | None = None,
 ) -> Proposal:
-    """Freeze the electorate (the seat holders now) and the rules, and start the window."""
+    """Freeze the electorate (the seat holders now) and the rules, and start the window.
+    BY, when given, must be the proposal's author or a steward."""
+    if by is not None and by.id != proposal.created_by and not by.is_steward:
+        raise Forbidden(Code.PROPOSAL_NOT_YOURS, "proposal_id")
     if proposal.status != ProposalStatus.DRAFT:
         raise Conflict(Code.PROPOSAL_NOT_DRAFT, "status")
     kind = ProposalKind(proposal.kind)
@@ -201,6 +289,7 @@ def cast(
             "previous": previous,
         },
     )
+    settle(session, proposal, at)
     return ballot
 
 
@@ -214,12 +303,50 @@ def current_tally(session: Session, proposal: Proposal) -> Tally:
     return tally(decision_rule(proposal), counts)
 
 
+def remaining_seats(session: Session, proposal: Proposal) -> dict[str, int]:
+    """Per class, the seats in the electorate (held at opening) that have not voted yet."""
+    voted = set(
+        session.scalars(select(BallotRow.seat_id).where(BallotRow.proposal_id == proposal.id))
+    )
+    left: dict[str, int] = {}
+    for seat in session.scalars(
+        select(ElectorateSeat).where(ElectorateSeat.proposal_id == proposal.id)
+    ):
+        if seat.holder_id is not None and seat.seat_id not in voted:
+            left[seat.member_class] = left.get(seat.member_class, 0) + 1
+    return left
+
+
+def outcome_now(session: Session, proposal: Proposal, at: datetime) -> tuple[str, Tally | None]:
+    """The status a reader sees at AT, without writing: an open proposal past its deadline, or
+    one no remaining ballot can change, reads as passed or rejected."""
+    if proposal.status == ProposalStatus.DRAFT:
+        return proposal.status, None
+    result = current_tally(session, proposal)
+    if proposal.status != ProposalStatus.OPEN:
+        return proposal.status, result
+    decided: bool | None
+    if proposal.closes_at is not None and at >= proposal.closes_at:
+        decided = result.passed
+    else:
+        decided = settled_outcome(
+            decision_rule(proposal),
+            {r.member_class: r.count for r in result.classes},
+            remaining_seats(session, proposal),
+        )
+    if decided is None:
+        return proposal.status, result
+    return (ProposalStatus.PASSED if decided else ProposalStatus.REJECTED), result
+
+
 def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
-    """Close an open proposal whose window has passed (evaluated when read: no scheduler)."""
-    if proposal.status == ProposalStatus.OPEN and proposal.closes_at and at >= proposal.closes_at:
-        result = current_tally(session, proposal)
-        proposal.status = ProposalStatus.PASSED if result.passed else ProposalStatus.REJECTED
-        proposal.closed_at = proposal.closes_at
+    """Close an open proposal whose window has passed, or that no remaining ballot can change
+    (evaluated when read or voted on: no scheduler)."""
+    status, result = outcome_now(session, proposal, at)
+    if proposal.status == ProposalStatus.OPEN and status != ProposalStatus.OPEN:
+        assert result is not None and proposal.closes_at is not None
+        proposal.status = status
+        proposal.closed_at = min(at, proposal.closes_at)
         audit.record(
             session,
             actor="system",
@@ -228,6 +355,7 @@ def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
             at=at,
             details={
                 "outcome": proposal.status,
+                "early": proposal.closed_at < proposal.closes_at,
                 "classes": {
                     r.member_class: {
                         "seats": r.count.seats,
@@ -240,3 +368,48 @@ def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
             },
         )
     return proposal
+
+
+def list_proposals(session: Session) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).order_by(Proposal.id.desc())))
+
+
+def get_proposal(session: Session, proposal_id: int) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(Code.PROPOSAL_UNKNOWN, "proposal_id")
+    return proposal
+
+
+def seat_of(session: Session, proposal: Proposal, member: Member) -> ElectorateSeat | None:
+    return session.scalar(
+        select(ElectorateSeat).where(
+            ElectorateSeat.proposal_id == proposal.id, ElectorateSeat.holder_id == member.id
+        )
+    )
+
+
+def ballot_of(session: Session, proposal: Proposal, member: Member) -> str | None:
+    seat = seat_of(session, proposal, member)
+    if seat is None:
+        return None
+    return session.scalar(
+        select(BallotRow.choice).where(
+            BallotRow.proposal_id == proposal.id, BallotRow.seat_id == seat.seat_id
+        )
+    )
+
+
+def asset_history(session: Session, asset_id: int) -> tuple[list[Proposal], list[AuditEntry]]:
+    """What happened to an asset: the proposals about it and the audit entries naming it or
+    them, oldest first (the asset's own page shows custody moving only by decisions)."""
+    proposals = list(
+        session.scalars(select(Proposal).where(Proposal.asset_id == asset_id).order_by(Proposal.id))
+    )
+    subjects = [f"asset:{asset_id}"] + [f"proposal:{p.id}" for p in proposals]
+    entries = list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.subject.in_(subjects)).order_by(AuditEntry.seq)
+        )
+    )
+    return proposals, entries

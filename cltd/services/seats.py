@@ -44,6 +44,14 @@ def assign_seat(
         .where(Seat.member_class == member_class, Seat.number == number)
         .with_for_update()
     )
+    # One member, one seat: a second seat would be a second ballot on every proposal.
+    for other in session.scalars(select(Seat).where(Seat.holder_id == member.id)):
+        if other is not seat and other.held_by_at(member.id, at):
+            raise InvalidInput(
+                Code.SEAT_ALREADY_HELD,
+                "member",
+                {"member_class": other.member_class, "number": other.number},
+            )
     if seat is None:
         seat = Seat(member_class=member_class, number=number)
         session.add(seat)
@@ -65,3 +73,16 @@ def assign_seat(
         },
     )
     return seat
+
+
+def board(session: Session, bylaws: Bylaws) -> list[Seat]:
+    """Every seat the bylaws give, in class order, a vacant one included (not yet stored)."""
+    stored = {
+        (seat.member_class, seat.number): seat
+        for seat in session.scalars(select(Seat).order_by(Seat.member_class, Seat.number))
+    }
+    return [
+        stored.get((c.key, n)) or Seat(member_class=c.key, number=n)
+        for c in bylaws.classes
+        for n in range(1, c.seats + 1)
+    ]

@@ -207,6 +207,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(i18n.money, "money")
     app.add_template_filter(i18n.number, "number")
+    app.add_template_filter(i18n.when, "when")
 
     @app.context_processor
     def _helpers() -> dict[str, object]:

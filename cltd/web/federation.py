@@ -1,27 +1,43 @@
-"""The trust's public identity: its did:web DID document (/.well-known/did.json).
+"""What the trust publishes for its peers: its did:web DID document (/.well-known/did.json),
+its description, its DCAT catalog in signed pages, and the JSON-LD context its documents name.
 
-The trust's Ed25519 key is published as a Multikey for assertionMethod; the verification
-method's id is the DID plus the key's multibase, the same id that signed consent receipts
-name, so anyone can check a receipt against this document.
+The Ed25519 key is published as a Multikey for assertionMethod; the verification method's id
+is the DID plus the key's multibase, the same id every signed document names.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from werkzeug.wrappers import Response
+import json
+from typing import Any
 
-from cltd.adapters import dataintegrity
-from cltd.web.identity import signing_key, trust_did, verification_method
+from flask import Blueprint, Response, abort, request
+from flask_babel import force_locale, gettext
+
+from cltd.adapters import dataintegrity, rotation
+from cltd.adapters.clock import now
+from cltd.config import SUPPORTED_LOCALES
+from cltd.models import Asset
+from cltd.resources import schemas_dir
+from cltd.services import catalog, peers
+from cltd.web.identity import published, signing_key, trust_base, trust_did, verification_method
+from cltd.web.state import db, state
 
 bp = Blueprint("federation", __name__)
 
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+JSON_LD = "application/ld+json"
+
+
+def _json_ld(document: dict[str, Any], mimetype: str = JSON_LD) -> Response:
+    response = Response(json.dumps(document, ensure_ascii=False), mimetype=mimetype)
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public documents, no credentials
+    return response
 
 
 @bp.get("/.well-known/did.json")
 def did_document() -> Response:
     method = verification_method()
-    response = jsonify(
+    return _json_ld(
         {
             "@context": DID_CONTEXTS,
             "id": trust_did(),
@@ -34,7 +50,88 @@ def did_document() -> Response:
                 }
             ],
             "assertionMethod": [method],
-        }
+        },
+        "application/did+json",
     )
-    response.mimetype = "application/did+json"
+
+
+def _trust() -> catalog.Trust:
+    return catalog.Trust(trust_base(), state().settings.trust_name, trust_did())
+
+
+def _summaries() -> dict[str, str]:
+    """The bylaws in plain words, in every language the trust speaks."""
+    bylaws = state().bylaws
+    summaries = {}
+    for language in SUPPORTED_LOCALES:
+        with force_locale(language):
+            classes = ", ".join(
+                gettext("%(name)s (%(seats)s seats)", name=c.name(language), seats=c.seats)
+                for c in bylaws.classes
+            )
+            summaries[language] = gettext(
+                "Three member classes share the board: %(classes)s. A proposal passes only if "
+                "it passes in each class. Assets are held under an asset lock: they leave the "
+                "trust only by such a decision, and only for another asset-locked trust.",
+                classes=classes,
+            )
+    return summaries
+
+
+@bp.get("/federation/trust")
+def trust_description() -> Response:
+    document = catalog.description(
+        state().bylaws,
+        _trust(),
+        place=state().settings.place,
+        languages=list(SUPPORTED_LOCALES),
+        summaries=_summaries(),
+        known_peers=[p.origin + "/federation/trust" for p in peers.list_peers(db())],
+    )
+    return _json_ld(published(document, now()))
+
+
+@bp.get("/federation/catalog")
+def catalog_page() -> Response:
+    try:
+        since = int(request.args.get("since", "0"))
+        limit = int(request.args.get("limit", str(catalog.PAGE_SIZE)))
+    except ValueError:
+        abort(400)
+    if since < 0 or not 1 <= limit <= catalog.MAX_PAGE_SIZE:
+        abort(400)
+    document = catalog.page(db(), state().bylaws, _trust(), since=since, limit=limit)
+    return _json_ld(published(document, now()))
+
+
+@bp.get("/federation/datasets/<slug>")
+def dataset(slug: str) -> Response:
+    asset = db().query(Asset).filter(Asset.slug == slug).one_or_none()
+    if asset is None:
+        abort(404)
+    node = catalog.dataset(state().bylaws, _trust(), asset)
+    return _json_ld({"@context": catalog.contexts(trust_base()), **node})
+
+
+@bp.get("/federation/key-rotations")
+def key_rotations() -> Response:
+    """Each key change, signed by the key it replaced: how peers follow a rotation."""
+    return _json_ld({"rotations": rotation.rotations(state().settings.data_dir)})
+
+
+@bp.get("/contexts/<name>")
+def context(name: str) -> Response:
+    """Our own contexts, served at the URL our documents name (W3C ones are not ours)."""
+    served = {file for url, file in _index().items() if url.startswith("/")}
+    if name not in served:
+        abort(404)
+    text = (schemas_dir() / "contexts" / name).read_text(encoding="utf-8")
+    response = Response(text, mimetype=JSON_LD)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+def _index() -> dict[str, str]:
+    index = json.loads((schemas_dir() / "contexts" / "index.json").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in index.items()}

@@ -203,3 +203,81 @@ class AssetForm(FlaskForm):
 
 class ContributeForm(FlaskForm):
     """Only the CSRF token: the asset's fields are read by name (value-<field>) by the view."""
+
+
+class ProposalForm(FlaskForm):
+    """A board member drafts a proposal; choices (assets, requests) are set by the view."""
+
+    kind = SelectField(_l("Kind of proposal"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), _printable()])
+    text = TextAreaField(
+        _l("What is proposed, and why"),
+        validators=[Optional(), Length(max=20000), _printable(_NO_CONTROL_BUT_LINES)],
+    )
+    asset_id = SelectField(_l("Asset"), validators=[Optional()], validate_choice=False)
+    recipient = StringField(
+        _l("Recipient (for a transfer)"), validators=[Optional(), Length(max=200), _printable()]
+    )
+    recipient_locked = BooleanField(_l("The recipient is asset-locked (another trust)"))
+    access_request_id = SelectField(
+        _l("Access request (for a licence)"), validators=[Optional()], validate_choice=False
+    )
+    bylaws_text = TextAreaField(
+        _l("The whole new bylaws file (for an amendment)"),
+        validators=[Optional(), Length(max=200000), _printable(_NO_CONTROL_BUT_LINES)],
+    )
+
+
+class PlainForm(FlaskForm):
+    """A button that only needs its CSRF token (open a vote, carry out a decision)."""
+
+
+class BallotForm(FlaskForm):
+    choice = HiddenField(validators=[AnyOf(["yes", "no", "abstain"])])
+
+
+class SeatForm(FlaskForm):
+    seat = SelectField(_l("Seat"), validators=[DataRequired()], validate_choice=False)
+    member_id = SelectField(_l("Member"), validators=[DataRequired()], validate_choice=False)
+    term_end = DateField(_l("Term ends (optional)"), validators=[Optional()])
+
+
+class ElectionForm(FlaskForm):
+    member_class = SelectField(_l("Member class"), validators=[DataRequired()])
+    seat_numbers = StringField(
+        _l("Seats to elect (numbers, separated by commas)"),
+        validators=[DataRequired(), Regexp(r"^\s*\d+(\s*,\s*\d+)*\s*$")],
+    )
+    opens_on = DateField(_l("Voting opens"), validators=[DataRequired()])
+    closes_on = DateField(_l("Voting closes"), validators=[DataRequired()])
+    term_months = StringField(
+        _l("Term of office (months)"), validators=[DataRequired(), Regexp(r"^\d{1,3}$")]
+    )
+
+
+class CandidateForm(FlaskForm):
+    member_id = SelectField(_l("Candidate"), validators=[DataRequired()], validate_choice=False)
+    statement = TextAreaField(
+        _l("Statement"),
+        validators=[Optional(), Length(max=4000), _printable(_NO_CONTROL_BUT_LINES)],
+    )
+
+
+class ElectionVoteForm(FlaskForm):
+    candidate_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField(
+        _l("Amount received"),
+        validators=[DataRequired(), Regexp(r"^\d{1,11}([.,]\d{1,2})?$")],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000), _printable()])
+
+
+class PeerForm(FlaskForm):
+    url = StringField(
+        _l("The peer trust's address"),
+        validators=[DataRequired(), Length(max=300), Regexp(r"^https?://\S+$")],
+    )
+    key = HiddenField(validators=[Optional(), Length(max=120)])

@@ -7,6 +7,7 @@ signing in, then the browser's Accept-Language, then the trust's default.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 from flask import g, request, session
@@ -48,6 +49,16 @@ def money(cents: int) -> str:
     from flask_babel import format_currency
 
     return format_currency(Decimal(cents) / 100, state().settings.currency)
+
+
+def when(value: str | datetime | None, style: str = "medium") -> str:
+    """A moment (a datetime or the ISO text the API shows) in the reader's language and zone."""
+    from flask_babel import format_datetime
+
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment, style)
 
 
 def number(value: int | Decimal) -> str:

@@ -8,6 +8,7 @@ language, before any service runs.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -17,6 +18,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from cltd.resources import schemas_dir
+from cltd.rules.codes import Code
+from cltd.services.errors import InvalidInput
 
 
 class BadBody(Exception):
@@ -93,3 +96,16 @@ def explain(error: ValidationError, field: str | None) -> str:
     if kind == "pattern":
         return gettext("“%(field)s” holds characters that are not allowed there.", field=field)
     return gettext("“%(field)s” is not valid.", field=field)
+
+
+def parse_time(value: str | None, field: str) -> datetime | None:
+    """An ISO 8601 time with its zone (a bare local time would be ambiguous), or None."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(Code.TIME_INVALID, field) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(Code.TIME_INVALID, field)
+    return moment

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cltd.adapters.vault import KeyRing
 from cltd.config import Settings
 from cltd.rules.bylaws import Bylaws
+from cltd.services import rulebook
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 P = ParamSpec("P")
@@ -23,9 +24,19 @@ R = TypeVar("R")
 class AppState:
     settings: Settings
     engine: Engine | None
-    bylaws: Bylaws
+    founding_bylaws: Bylaws  # the file; an amendment the board adopts supersedes it
     read_sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
+
+    @property
+    def bylaws(self) -> Bylaws:
+        """The bylaws in force for this request (read once per request from the database)."""
+        if not has_request_context():
+            return self.founding_bylaws
+        found: Bylaws | None = g.get("cltd_bylaws")
+        if found is None:
+            found = g.cltd_bylaws = rulebook.in_force(db(), self.founding_bylaws)
+        return found
 
 
 def state() -> AppState:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cltd.rules.bylaws import ClassRule, Comparison, DecisionRule, ProposalKind
 from cltd.rules.codes import Code
-from cltd.rules.tally import Ballot, ClassCount, count_ballots, tally
+from cltd.rules.tally import Ballot, ClassCount, count_ballots, settled_outcome, tally
 
 CLASSES = ("contributor", "community", "public")
 HALF = ClassRule(Fraction(1, 2), Fraction(1, 2), Comparison.GREATER)
@@ -151,3 +151,67 @@ def test_every_ballot_combination_of_a_small_board_matches_the_reference() -> No
             dict.fromkeys(CLASSES, 2), [(c, Ballot(b)) for c in CLASSES for b in ballots[c]]
         )
         assert tally(rule(), counts).passed is brute_force(dict.fromkeys(CLASSES, HALF), ballots, 2)
+
+
+def every_completion(ballots: dict[str, list[str]], remaining: dict[str, int]):  # type: ignore[no-untyped-def]
+    """Reference for the early close: every way the seats still to vote could vote or not."""
+    per_class = []
+    for c in CLASSES:
+        options = [
+            ballots[c] + list(extra)
+            for n in range(remaining[c] + 1)
+            for extra in product(["yes", "no", "abstain"], repeat=n)
+        ]
+        per_class.append(options)
+    for combo in product(*per_class):
+        yield dict(zip(CLASSES, combo, strict=True))
+
+
+@given(
+    seats=st.integers(1, 4),
+    quorums=st.lists(fractions, min_size=3, max_size=3),
+    thresholds=st.lists(fractions.filter(lambda f: f > 0), min_size=3, max_size=3),
+    comparisons=st.lists(st.sampled_from(list(Comparison)), min_size=3, max_size=3),
+    data=st.data(),
+)
+def test_an_early_close_happens_exactly_when_no_remaining_ballot_can_change_the_outcome(
+    seats, quorums, thresholds, comparisons, data
+) -> None:  # type: ignore[no-untyped-def]
+    per_class = {
+        c: ClassRule(q, t, k)
+        for c, q, t, k in zip(CLASSES, quorums, thresholds, comparisons, strict=True)
+    }
+    ballots = {
+        c: data.draw(st.lists(st.sampled_from(["yes", "no", "abstain"]), max_size=seats))
+        for c in CLASSES
+    }
+    # Some seats that have not voted were vacant at the opening: they can never vote.
+    remaining = {c: data.draw(st.integers(0, seats - len(ballots[c]))) for c in CLASSES}
+    decision = DecisionRule(ProposalKind.TRANSFER, 14, MappingProxyType(per_class))
+    counts = count_ballots(
+        dict.fromkeys(CLASSES, seats), [(c, Ballot(b)) for c in CLASSES for b in ballots[c]]
+    )
+    outcomes = {
+        brute_force(per_class, completed, seats)
+        for completed in every_completion(ballots, remaining)
+    }
+    expected = outcomes.pop() if len(outcomes) == 1 else None
+    assert settled_outcome(decision, counts, remaining) is expected
+
+
+def test_the_counterexample_closes_as_soon_as_two_public_seats_say_no() -> None:
+    counts = count_ballots(
+        dict.fromkeys(CLASSES, 3),
+        [("contributor", Ballot.YES)] * 3
+        + [("community", Ballot.YES)] * 3
+        + [("public", Ballot.NO)] * 2,
+    )
+    remaining = {"contributor": 0, "community": 0, "public": 1}
+    assert settled_outcome(rule(), counts, remaining) is False
+    one_no = count_ballots(
+        dict.fromkeys(CLASSES, 3),
+        [("contributor", Ballot.YES)] * 3
+        + [("community", Ballot.YES)] * 3
+        + [("public", Ballot.NO)],
+    )
+    assert settled_outcome(rule(), one_no, {**remaining, "public": 2}) is None

@@ -3,11 +3,12 @@ electorate, the close that needs no scheduler, and custody that moves only by a 
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cltd.adapters.clock import now
@@ -96,10 +97,13 @@ def test_six_of_nine_is_not_enough_when_one_class_is_against(
     contributor, community, public = bylaws.class_keys()
     asset, proposal = transfer_of_locked_asset(db_session, bylaws, seats[contributor][0])
     vote(db_session, proposal.id, seats[contributor] + seats[community], Ballot.YES)
-    vote(db_session, proposal.id, seats[public], Ballot.NO)
-    after_close = proposal.closes_at + timedelta(seconds=1)
-    governance.settle(db_session, proposal, after_close)
+    vote(db_session, proposal.id, seats[public][:2], Ballot.NO)
+    # Two of three public seats against: no remaining ballot can save it, so it closes now.
     assert proposal.status == ProposalStatus.REJECTED
+    assert proposal.closed_at is not None and proposal.closed_at < proposal.closes_at
+    with pytest.raises(Conflict):
+        vote(db_session, proposal.id, seats[public][2:], Ballot.NO)
+    after_close = proposal.closes_at + timedelta(seconds=1)
     with pytest.raises(Conflict):
         custody.execute(db_session, proposal.id, actor="test", at=after_close)
     assert asset.status == AssetStatus.HELD
@@ -180,43 +184,90 @@ def test_a_ballot_changes_until_the_close_and_nothing_counts_after(
         )
 
 
-def test_concurrent_ballots_count_once_per_seat(
+def test_ballots_racing_the_close_count_once_and_match_the_audit_recount(
     fresh_database: tuple[str, Engine], bylaws: Bylaws
 ) -> None:
-    """Every seat holder votes at once from their own connection, twice each."""
+    """Every seat holder votes again and again from their own connection while the deadline
+    passes: each seat counts once, nothing cast after the close counts, and the stored tally
+    equals a recount of the ballots in the audit log."""
     url, _engine = fresh_database
     engine = make_engine(url, pool_size=20, max_overflow=0)
     sessions = make_sessionmaker(engine)
     with session_scope(sessions) as session:
         seats = board(session, bylaws)
         _asset, proposal = transfer_of_locked_asset(session, bylaws, seats["contributor"][0])
-        proposal_id = proposal.id
+        proposal.closes_at = now() + timedelta(seconds=1.5)
+        proposal_id, closes_at = proposal.id, proposal.closes_at
         voters = [m.id for ms in seats.values() for m in ms]
-    barrier = threading.Barrier(len(voters) * 2)
+    barrier = threading.Barrier(len(voters))
     errors: list[BaseException] = []
+    refused_after_close = []
 
-    def ballot(member_id: int, choice: Ballot) -> None:
+    def keep_voting(member_id: int) -> None:
+        choices = [*[Ballot.YES, Ballot.NO, Ballot.ABSTAIN][member_id % 3 :], Ballot.YES]
         try:
             barrier.wait(timeout=30)
-            with session_scope(sessions) as session:
-                member = session.get(Member, member_id)
-                governance.cast(session, proposal_id, member=member, choice=choice, at=now())
+            turn = 0
+            while now() < closes_at + timedelta(seconds=0.5):
+                try:
+                    with session_scope(sessions) as session:
+                        member = session.get(Member, member_id)
+                        governance.cast(
+                            session,
+                            proposal_id,
+                            member=member,
+                            choice=choices[turn % len(choices)],
+                            at=now(),
+                        )
+                except Conflict as refusal:
+                    assert refusal.code == Code.PROPOSAL_CLOSED
+                    refused_after_close.append(member_id)
+                    return
+                turn += 1
         except BaseException as error:  # gathered below
             errors.append(error)
 
-    threads = [
-        threading.Thread(target=ballot, args=(m, c))
-        for m in voters
-        for c in (Ballot.YES, Ballot.NO)
-    ]
+    threads = [threading.Thread(target=keep_voting, args=(m,)) for m in voters]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=90)
     assert not errors, errors[:3]
+    assert set(refused_after_close) == set(voters)  # everyone met the close
     with session_scope(sessions) as session:
-        count = session.scalar(
-            select(func.count()).select_from(BallotRow).where(BallotRow.proposal_id == proposal_id)
+        proposal = governance.get_proposal(session, proposal_id)
+        governance.settle(session, proposal, now())
+        assert proposal.status in (ProposalStatus.PASSED, ProposalStatus.REJECTED)
+        rows = session.scalars(select(BallotRow).where(BallotRow.proposal_id == proposal_id)).all()
+        assert len({r.seat_id for r in rows}) == len(rows) <= len(voters)
+        assert all(r.cast_at <= proposal.closed_at for r in rows)
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject == f"proposal:{proposal_id}")
+            .order_by(AuditEntry.seq)
+        ).all()
+        closing = [e for e in entries if e.action == "proposal.closed"]
+        assert len(closing) == 1
+        last_choice: dict[int, tuple[str, str]] = {}
+        for entry in entries:
+            if entry.action == "ballot.cast":
+                assert entry.seq < closing[0].seq, "a ballot was recorded after the close"
+                details = json.loads(entry.details)
+                last_choice[details["seat"]] = (details["class"], details["choice"])
+        recount = {
+            c: {
+                k: sum(1 for cls, ch in last_choice.values() if cls == c and ch == k)
+                for k in ("yes", "no", "abstain")
+            }
+            for c in bylaws.class_keys()
+        }
+        stored = governance.current_tally(session, proposal)
+        assert {
+            r.member_class: {"yes": r.count.yes, "no": r.count.no, "abstain": r.count.abstain}
+            for r in stored.classes
+        } == recount
+        published = json.loads(closing[0].details)["classes"]
+        assert {c: {k: v[k] for k in ("yes", "no", "abstain")} for c, v in published.items()} == (
+            recount
         )
-    assert count == len(voters)
     engine.dispose()

@@ -9,7 +9,9 @@ the table also says who may touch whose objects.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -17,12 +19,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from cltd.adapters.clock import now
-from cltd.models import Member
-from cltd.rules.bylaws import Bylaws
+from cltd.models import Member, Peer
+from cltd.rules.bylaws import Bylaws, ProposalKind
 from cltd.services import access as access_service
 from cltd.services import assets as asset_service
 from cltd.services import consents as consent_service
-from cltd.services import oauth
+from cltd.services import elections, governance, oauth
 from cltd.services.seats import assign_seat
 from tests.conftest import TEST_PASSWORD
 from tests.oauth.test_code_flow import REDIRECT, pkce
@@ -113,6 +115,35 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
         ("static", "GET"): Route("/static/cltd.css", everyone(200)),
         ("health.healthz", "GET"): Route("/healthz", everyone(200)),
         ("federation.did_document", "GET"): Route("/.well-known/did.json", everyone(200)),
+        ("federation.trust_description", "GET"): Route("/federation/trust", everyone(200)),
+        ("federation.catalog_page", "GET"): Route("/federation/catalog?since=0", everyone(200)),
+        ("federation.dataset", "GET"): Route("/federation/datasets/matrix-survey", everyone(200)),
+        ("federation.context", "GET"): Route("/contexts/cltd-v1.jsonld", everyone(200)),
+        ("federation.key_rotations", "GET"): Route("/federation/key-rotations", everyone(200)),
+        ("pages.steward_peers", "GET"): Route("/steward/peers", steward_page(200)),
+        ("pages.add_peer", "POST"): Route(
+            "/steward/peers", steward_page(502), {"url": "http://127.0.0.1:9"}, form=True
+        ),
+        ("pages.sync_peer", "POST"): Route(
+            f"/steward/peers/{ids['peer']}/sync", steward_page(302), {}, form=True
+        ),
+        ("pages.federated_catalog", "GET"): Route("/catalog?q=survey", members_only(200)),
+        ("pages.network", "GET"): Route("/network", members_only(200)),
+        ("api.list_peers", "GET"): Route("/api/v1/peers", api(403, 403, 403, steward=200)),
+        ("api.pin_peer", "POST"): Route(
+            "/api/v1/peers",
+            api(403, 403, 403, steward=502),
+            {
+                "url": "http://127.0.0.1:9",
+                "key": "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            },
+        ),
+        ("api.sync_peer", "POST"): Route(
+            f"/api/v1/peers/{ids['peer']}/sync", api(403, 403, 403, steward=202)
+        ),
+        ("api.federated_catalog", "GET"): Route(
+            "/api/v1/federated-catalog?q=survey&purpose=public-benefit", api(200, 200, 200)
+        ),
         ("oauth.metadata", "GET"): Route("/.well-known/oauth-authorization-server", everyone(200)),
         ("api.openapi", "GET"): Route("/api/v1/openapi.json", everyone(200)),
         ("pages.signin", "GET"): Route("/signin", everyone(200)),
@@ -251,7 +282,234 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
             f"/api/v1/consents/{ids['consent_a']}/receipt", api(404, 403, 403, member_a=200)
         ),
         ("api.my_uses", "GET"): Route("/api/v1/me/uses", api(200, 403, 403)),
+        **_board_routes(ids, n),
     }
+
+
+def _board_routes(ids: dict[str, Any], n: int) -> dict[tuple[str, str], Route]:
+    """The board: every member reads; seat holders (and stewards) draft, open and carry out;
+    only the electorate votes; stewards seat members, call elections and record payments."""
+    board_or_steward = {**members_only(403), "board": 302, "steward": 302}
+    proposal = f"/board/proposals/{ids['proposal_open']}"
+    draft = {"kind": "retire", "title": f"Retire {n}", "asset_id": ids["spare_asset"]}
+    api_board = api(403, 403, 403, board=201, steward=201)
+    return {
+        ("pages.board", "GET"): Route("/board", members_only(200)),
+        ("pages.draft_proposal", "POST"): Route(
+            "/board/proposals",
+            board_or_steward,
+            {**draft, "asset_id": str(ids["spare_asset"])},
+            form=True,
+        ),
+        ("pages.proposal", "GET"): Route(proposal, members_only(200)),
+        ("pages.open_proposal", "POST"): Route(
+            f"/board/proposals/{ids['draft_page']}/open", board_or_steward, {}, form=True
+        ),
+        ("pages.vote", "POST"): Route(
+            f"{proposal}/ballot", members_only(302), {"choice": "abstain"}, form=True
+        ),
+        ("pages.execute", "POST"): Route(
+            f"/board/proposals/{ids['passed_page']}/execute", board_or_steward, {}, form=True
+        ),
+        ("pages.record_payment", "POST"): Route(
+            f"/board/proposals/{ids['licence']}/payments",
+            steward_page(302),
+            {"amount": "10.00"},
+            form=True,
+        ),
+        ("pages.asset_history", "GET"): Route(f"/assets/{ids['asset']}/history", members_only(200)),
+        ("pages.board_seats", "GET"): Route("/board/seats", members_only(200)),
+        ("pages.assign_seat", "POST"): Route(
+            "/board/seats",
+            steward_page(302),
+            {"seat": "public:3", "member_id": str(ids["spare_public"])},
+            form=True,
+        ),
+        ("pages.elections", "GET"): Route("/board/elections", members_only(200)),
+        ("pages.call_election", "POST"): Route(
+            "/board/elections",
+            steward_page(302),
+            {
+                "member_class": "community",
+                "seat_numbers": "3",
+                "opens_on": "2099-01-01",
+                "closes_on": "2099-01-15",
+                "term_months": "24",
+            },
+            form=True,
+        ),
+        ("pages.election", "GET"): Route(
+            f"/board/elections/{ids['election_open']}", members_only(200)
+        ),
+        ("pages.add_candidate", "POST"): Route(
+            f"/board/elections/{ids['election_upcoming']}/candidates",
+            steward_page(302),
+            {"member_id": str(ids["member_b"])},
+            form=True,
+        ),
+        ("pages.vote_in_election", "POST"): Route(
+            f"/board/elections/{ids['election_page']}/votes",
+            members_only(302),
+            {"candidate_id": str(ids["candidate_page"])},
+            form=True,
+        ),
+        ("pages.board_ledger", "GET"): Route("/board/ledger", members_only(200)),
+        ("api.list_proposals", "GET"): Route("/api/v1/proposals", api(200, 403, 403)),
+        ("api.draft_proposal", "POST"): Route("/api/v1/proposals", api_board, draft),
+        ("api.get_proposal", "GET"): Route(
+            f"/api/v1/proposals/{ids['proposal_open']}", api(200, 403, 403)
+        ),
+        ("api.open_proposal", "POST"): Route(
+            f"/api/v1/proposals/{ids['draft_api']}/open",
+            api(403, 403, 403, board=200, steward=409),
+        ),
+        ("api.cast_ballot", "PUT"): Route(
+            f"/api/v1/proposals/{ids['proposal_open']}/ballot",
+            api(403, 403, 403, board=200),
+            {"choice": "yes"},
+        ),
+        ("api.execute_proposal", "POST"): Route(
+            f"/api/v1/proposals/{ids['passed_api']}/execute",
+            api(403, 403, 403, board=200, steward=409),
+        ),
+        ("api.record_payment", "POST"): Route(
+            f"/api/v1/proposals/{ids['licence']}/payments",
+            api(403, 403, 403, steward=201),
+            {"amount": "12.50"},
+        ),
+        ("api.list_ledger", "GET"): Route("/api/v1/ledger", api(200, 403, 403)),
+        ("api.list_seats", "GET"): Route("/api/v1/seats", api(200, 403, 403)),
+        ("api.assign_seat", "PUT"): Route(
+            "/api/v1/seats/contributor/3",
+            api(403, 403, 403, steward=200),
+            {"member_id": ids["spare_contributor"]},
+        ),
+        ("api.list_elections", "GET"): Route("/api/v1/elections", api(200, 403, 403)),
+        ("api.get_election", "GET"): Route(
+            f"/api/v1/elections/{ids['election_open']}", api(200, 403, 403)
+        ),
+        ("api.vote_in_election", "POST"): Route(
+            f"/api/v1/elections/{ids['election_open']}/votes",
+            api(403, 403, 403, member_b=201, steward=201),
+            {"candidate_id": ids["candidate_open"]},
+        ),
+    }
+
+
+def _board_world(db_session: Session, make_member, bylaws: Bylaws, people: dict[str, Member]):  # type: ignore[no-untyped-def]
+    """Two more seat holders per class (so a ballot can never settle a proposal here), a spare
+    asset to propose about, drafts, passed proposals, a carried-out licence and elections."""
+    at = now()
+    for member_class in bylaws.class_keys():
+        numbers = (2,) if member_class == "public" else (1, 2)
+        for number in numbers:
+            holder = make_member(member_class, name=f"Seat {member_class} {number}")
+            assign_seat(
+                db_session,
+                bylaws,
+                member=holder,
+                member_class=member_class,
+                number=number,
+                actor="steward:test",
+                at=at,
+            )
+
+    def spare_asset(slug: str):  # type: ignore[no-untyped-def]
+        return asset_service.create_asset(
+            db_session,
+            bylaws,
+            slug=slug,
+            title={"en": "Spare"},
+            description={},
+            keywords=[],
+            actor="steward:test",
+            at=at,
+            fields=[{"name": "v", "type": "text"}],
+        )
+
+    spare = spare_asset("matrix-spare")
+
+    def drafted(title: str, *, opened: bool = False, status: str | None = None) -> int:
+        # A proposal that will be carried out gets an asset of its own.
+        asset = spare if status is None else spare_asset(f"matrix-{status}-{title[-3:].lower()}")
+        proposal = governance.propose(
+            db_session,
+            bylaws,
+            author=people["board"],
+            kind=ProposalKind.RETIRE,
+            title=title,
+            text="",
+            at=at,
+            asset=asset,
+        )
+        if opened:
+            governance.open_voting(db_session, bylaws, proposal, actor="steward:test", at=at)
+        if status is not None:  # a vote already decided, as if the board had voted
+            proposal.status = status
+            proposal.closed_at = at
+        return proposal.id
+
+    peer = Peer(
+        origin="https://peer.example",
+        did="did:web:peer.example",
+        name="Peer Example Trust",
+        key_multibase="z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        description={},
+        added_at=at,
+    )
+    db_session.add(peer)
+    db_session.flush()
+    ids = {
+        "peer": peer.id,
+        "spare_asset": spare.id,
+        "proposal_open": drafted("Open", opened=True),
+        "draft_page": drafted("Draft for the page"),
+        "draft_api": drafted("Draft for the API"),
+        "passed_page": drafted("Passed, for the page", opened=True, status="passed"),
+        "passed_api": drafted("Passed, for the API", opened=True, status="passed"),
+        "licence": drafted("A licence", opened=True, status="executed"),
+        "member_b": people["member_b"].id,
+        "spare_public": make_member("public", name="Spare public").id,
+        "spare_contributor": make_member("contributor", name="Spare contributor").id,
+    }
+    licence = governance.get_proposal(db_session, ids["licence"])
+    licence.kind = ProposalKind.LICENCE.value
+    community = [make_member("community", name=f"Candidate {n}") for n in range(2)]
+    upcoming = elections.call_election(
+        db_session,
+        bylaws,
+        member_class="community",
+        seat_numbers=[3],
+        opens_at=at + timedelta(days=30),
+        closes_at=at + timedelta(days=40),
+        term_months=24,
+        actor="steward:test",
+        at=at,
+    )
+    for name, candidate in (("open", community[0]), ("page", community[1])):
+        election = elections.call_election(
+            db_session,
+            bylaws,
+            member_class="community",
+            seat_numbers=[3],
+            opens_at=at - timedelta(days=1),
+            closes_at=at + timedelta(days=10),
+            term_months=24,
+            actor="steward:test",
+            at=at - timedelta(days=2),
+        )
+        stands = elections.add_candidate(
+            db_session,
+            election.id,
+            member=candidate,
+            statement="",
+            actor="steward:test",
+            at=at - timedelta(days=2),
+        )
+        ids[f"election_{name}"], ids[f"candidate_{name}"] = election.id, stands.id
+    ids["election_upcoming"] = upcoming.id
+    db_session.commit()
+    return ids
 
 
 def _build_world(app: Flask, db_session: Session, make_member, bylaws: Bylaws) -> World:  # type: ignore[no-untyped-def]
@@ -313,6 +571,7 @@ def _build_world(app: Flask, db_session: Session, make_member, bylaws: Bylaws) -
     )
     db_session.commit()
     w.ids = {
+        **_board_world(db_session, make_member, bylaws, people),
         "asset": asset.id,
         "consent_a": consent.id,
         "token_a": row.id,
@@ -364,9 +623,7 @@ def _endpoints(app: Flask) -> set[tuple[str, str]]:
 def test_every_route_has_a_row(app: Flask) -> None:
     w = World(
         app,
-        ids=dict.fromkeys(
-            ("asset", "consent_a", "token_a", "consumer_client", "public_client", "challenge"), 1
-        ),
+        ids=defaultdict(lambda: 1),
     )
     assert _endpoints(app) - set(_routes(w)) == set(), "routes without a row in the matrix"
     assert set(_routes(w)) - _endpoints(app) == set(), "rows for routes the app does not have"

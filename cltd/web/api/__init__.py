@@ -8,8 +8,10 @@ health_bp = Blueprint("health", __name__)
 from cltd.web.api import (  # noqa: E402, F401
     access,
     assets,
+    board,
     clients,
     consents,
+    federation,
     health,
     me,
     openapi,

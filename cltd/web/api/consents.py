@@ -9,7 +9,6 @@ GET /me/uses                    consent:read   every read that served the member
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import jsonify
@@ -21,11 +20,11 @@ from cltd.rules.codes import Code
 from cltd.rules.roles import Scope
 from cltd.services import consents as consent_service
 from cltd.services import uses as use_service
-from cltd.services.errors import Forbidden, InvalidInput
+from cltd.services.errors import Forbidden
 from cltd.web.api import bp
 from cltd.web.auth import current_member
 from cltd.web.identity import signed, trust_did
-from cltd.web.inputs import json_body
+from cltd.web.inputs import json_body, parse_time
 from cltd.web.oauth.resource import api_access
 from cltd.web.state import db, state
 
@@ -62,7 +61,7 @@ def change_consent() -> Response:
     member = _member()
     body = json_body("consent-change.schema.json")
     at = now()
-    expires = _parse_time(body.get("expires_at"))
+    expires = parse_time(body.get("expires_at"), "expires_at")
     taxonomy = state().bylaws.taxonomy
     if body["consent"]:
         consent = consent_service.grant(
@@ -79,18 +78,6 @@ def change_consent() -> Response:
         db(), taxonomy, member=member, asset_id=body.get("asset_id"), purpose=body["purpose"], at=at
     )
     return jsonify(consent=None, ended=[describe(c) for c in ended])
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(Code.TIME_INVALID, "expires_at") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(Code.TIME_INVALID, "expires_at")
-    return moment
 
 
 @bp.get("/consents/history")

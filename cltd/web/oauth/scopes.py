@@ -19,6 +19,9 @@ _DESCRIPTIONS = {
     Scope.AccessRequest: _l("Ask the trust for access to an asset for a purpose."),
     Scope.AssetsWrite: _l("Create data assets (stewards only)."),
     Scope.ClientsWrite: _l("Register applications with the trust (stewards only)."),
+    Scope.BoardRead: _l("See the board: its seats, proposals, tallies, elections and ledger."),
+    Scope.BoardWrite: _l("Draft, open and carry out board proposals in your name."),
+    Scope.PeersWrite: _l("Pin peer trusts and sync their catalogs (stewards only)."),
 }
 
 

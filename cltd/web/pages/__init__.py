@@ -6,7 +6,11 @@ bp = Blueprint("pages", __name__)
 
 from cltd.web.pages import (  # noqa: E402, F401
     apps,
+    asset_history,
+    board,
+    board_seats,
     contribute,
+    federation_pages,
     home,
     language,
     mydata,
