@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cltd.adapters import dataintegrity, jsonld
 from cltd.cli.errors import CliError
+from cltd.cli.text import _
 
 EXIT_NOT_VERIFIED = 1
 
@@ -44,9 +45,9 @@ def federation_group() -> None:
 )
 def verify(file: Path, did_file: Path | None) -> None:
     """Verify the Data Integrity proof(s) of FILE (eddsa-rdfc-2022 or eddsa-jcs-2022)."""
-    document = _read_json(file, "the document")
+    document = _read_json(file)
     proofs = _proofs(document, file)
-    did_document = _read_json(did_file, "the DID document") if did_file else None
+    did_document = _read_json(did_file) if did_file else None
     origins = _origins(document, proofs)
     for proof in proofs:
         method = str(proof.get("verificationMethod", ""))
@@ -55,18 +56,26 @@ def verify(file: Path, did_file: Path | None) -> None:
             result = dataintegrity.verify({**document, "proof": proof}, resolve, origins=origins)
         except ValueError as error:  # ProofError, JsonLdRefused, or a key that is no key
             reason = getattr(error, "reason", "invalid-proof")
-            raise NotVerified(f"not verified ({reason}): {error}") from None
+            raise NotVerified(
+                _("not verified (%(reason)s): %(detail)s", reason=reason, detail=error)
+            ) from None
         click.echo(
-            f"verified: {result.cryptosuite}, signed by {result.verification_method} "
-            f"at {result.created}"
+            _(
+                "verified: %(suite)s, signed by %(method)s at %(created)s",
+                suite=result.cryptosuite,
+                method=result.verification_method,
+                created=result.created,
+            )
         )
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path) -> Any:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise CliError(f"cannot read {what} {path}: {error.strerror or error}") from None
+        raise CliError(
+            _("cannot read %(path)s: %(problem)s", path=path, problem=error.strerror or error)
+        ) from None
     try:
         return jsonld.parse_document(raw)
     except jsonld.JsonLdRefused as error:
@@ -77,7 +86,7 @@ def _proofs(document: Any, file: Path) -> list[Mapping[str, Any]]:
     proof = document.get("proof") if isinstance(document, dict) else None
     proofs = proof if isinstance(proof, list) else [proof] if proof is not None else []
     if not proofs or not all(isinstance(p, Mapping) for p in proofs):
-        raise CliError(f"{file} is not a signed document: it has no proof")
+        raise CliError(_("%(file)s is not a signed document: it has no proof", file=file))
     return proofs
 
 
@@ -86,8 +95,10 @@ def _resolver(method: str, did_document: Any, purpose: str) -> Callable[[str], E
         return dataintegrity.public_key_from_did_key
     if did_document is None:
         raise CliError(
-            f"the proof is signed by {method or 'an unnamed key'}; "
-            "give the signer's DID document with --did"
+            _(
+                "the proof is signed by %(method)s; give the signer's DID document with --did",
+                method=method or "?",
+            )
         )
     return lambda vm: _key_from_did_document(did_document, vm, purpose)
 
