@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cltd.adapters import dataintegrity, jsonld
 from cltd.cli.errors import CliError
 from cltd.cli.text import _
+from cltd.services import decisions
 
 EXIT_NOT_VERIFIED = 1
 
@@ -44,7 +45,8 @@ def federation_group() -> None:
     help="The signer's DID document (did.json), for a proof not signed with a did:key.",
 )
 def verify(file: Path, did_file: Path | None) -> None:
-    """Verify the Data Integrity proof(s) of FILE (eddsa-rdfc-2022 or eddsa-jcs-2022)."""
+    """Verify the Data Integrity proof(s) of FILE (eddsa-rdfc-2022 or eddsa-jcs-2022); a
+    decision record is recounted too."""
     document = _read_json(file)
     proofs = _proofs(document, file)
     did_document = _read_json(did_file) if did_file else None
@@ -67,6 +69,25 @@ def verify(file: Path, did_file: Path | None) -> None:
                 created=result.created,
             )
         )
+    _recount(document)
+
+
+def _recount(document: Any) -> None:
+    """A decision record (or a list of them) must be consistent: its stated outcome follows
+    from its own counts and rules, or it is refused however well it is signed."""
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind == "DecisionRecord":
+        records = [document]
+    elif kind == "DecisionList":
+        records = [r for r in document.get("decision", []) if isinstance(r, dict)]
+    else:
+        return
+    for record in records:
+        try:
+            decisions.check_record(record)
+        except decisions.RecountRefused as refused:
+            raise NotVerified(_("not verified (recount): %(detail)s", detail=refused)) from None
+    click.echo(_("recounted: %(count)s decisions follow from their counts", count=len(records)))
 
 
 def _read_json(path: Path) -> Any:

@@ -30,7 +30,7 @@ from cltd.models.governance import (
 )
 from cltd.models.members import Member, MemberStatus, Seat, WebSession
 from cltd.models.oauth import ClientType, OAuthClient, OAuthCode, OAuthToken
-from cltd.models.peers import Peer, PeerDataset
+from cltd.models.peers import Peer, PeerDataset, PeerDecision
 
 __all__ = [
     "GENESIS_HASH",
@@ -64,6 +64,7 @@ __all__ = [
     "OutboxStatus",
     "Peer",
     "PeerDataset",
+    "PeerDecision",
     "Proposal",
     "ProposalStatus",
     "Record",

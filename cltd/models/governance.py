@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cltd.models.assets import Asset
@@ -43,6 +43,10 @@ class Proposal(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The audit entry that closed it: its sequence orders the published decision records, and
+    # its hash commits to every entry before it (each ballot included).
+    closed_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    closed_hash: Mapped[str | None] = mapped_column(String(64))
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     asset: Mapped[Asset | None] = relationship()

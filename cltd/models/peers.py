@@ -25,6 +25,7 @@ class Peer(Base):
     description: Mapped[dict[str, object]] = mapped_column(JSONDocument, default=dict)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    decision_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     datasets_held: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_good_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -60,3 +61,21 @@ class PeerDataset(Base):
     access_url: Mapped[str | None] = mapped_column(String(500))
     document: Mapped[dict[str, object]] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PeerDecision(Base):
+    """A peer's published decision record, kept once its proof verified and it recounted."""
+
+    __tablename__ = "peer_decisions"
+    __table_args__ = (UniqueConstraint("peer_id", "iri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"), index=True)
+    iri: Mapped[str] = mapped_column(String(500))
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    recipient: Mapped[str | None] = mapped_column(String(300))
+    document: Mapped[dict[str, object]] = mapped_column(JSONDocument)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

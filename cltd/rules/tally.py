@@ -136,3 +136,10 @@ def settled_outcome(
             return False
         certain_pass = certain_pass and outcomes == {True}
     return True if certain_pass else None
+
+
+def recount(classes: Iterable[tuple[ClassRule, ClassCount]]) -> bool:
+    """The outcome that stated counts and rules imply (a published decision is checked this
+    way by anyone): passed only if there are classes and every one of them passes."""
+    results = [class_result("", rule, count) for rule, count in classes]
+    return bool(results) and all(r.passed for r in results)

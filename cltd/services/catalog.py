@@ -118,7 +118,7 @@ def dataset(bylaws: Bylaws, trust: Trust, asset: Asset) -> dict[str, Any]:
     }
     if asset.status != AssetStatus.HELD:
         # A tombstone: what it was, where it went, and the decision that sent it there.
-        node["decision"] = f"{trust.base}/board/proposals/{asset.decision_id}"
+        node["decision"] = f"{trust.base}/federation/decisions/{asset.decision_id}"
         if asset.custodian:
             node["custodian"] = asset.custodian
         return node
@@ -181,6 +181,10 @@ def page(
     return document
 
 
+def decisions_url(base: str) -> str:
+    return base + "/federation/decisions"
+
+
 def description(
     bylaws: Bylaws,
     trust: Trust,
@@ -203,6 +207,7 @@ def description(
         "language": [language_node(code) for code in languages],
         "homepage": trust.base + "/",
         "catalog": trust.base + "/federation/catalog",
+        "decisions": decisions_url(trust.base),
         "bylawsVersion": bylaws.version,
         "bylawsSummary": dict(summaries),
         "memberClass": [

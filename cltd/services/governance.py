@@ -347,7 +347,7 @@ def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
         assert result is not None and proposal.closes_at is not None
         proposal.status = status
         proposal.closed_at = min(at, proposal.closes_at)
-        audit.record(
+        closing = audit.record(
             session,
             actor="system",
             action=AuditAction.PROPOSAL_CLOSED,
@@ -367,6 +367,7 @@ def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
                 },
             },
         )
+        proposal.closed_seq, proposal.closed_hash = closing.seq, closing.hash
     return proposal
 
 

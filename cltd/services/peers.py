@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cltd.adapters import dataintegrity, jsonld, proofset
 from cltd.adapters.peerhttp import PeerFetcher, PeerFetchError
-from cltd.models import Peer, PeerDataset
+from cltd.models import Peer, PeerDataset, PeerDecision
 from cltd.rules.codes import Code
-from cltd.services import audit
+from cltd.services import audit, decisions
 from cltd.services.audit import AuditAction
 from cltd.services.catalog import CONTEXT_PATH, DATA_INTEGRITY, language_code
 from cltd.services.errors import Conflict, InvalidInput, NotFound
@@ -394,6 +394,7 @@ def sync(
             applied += len(datasets)
             if progress is not None:
                 progress(pages, applied)
+        _sync_decisions(sessions, fetcher, peer_id, clock)
     except PeerRefused as error:
         refused = error
     with sessions.begin() as session:
@@ -457,6 +458,77 @@ def _pages(
             return
         since = cursor
     raise PeerRefused("too-many-pages", "The peer's catalog never ends; the sync stopped.")
+
+
+def _check_decision_page(
+    page: dict[str, Any], peer: Peer, since: int
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    origin = peer.origin
+    if page.get("id") != f"{origin}/federation/decisions?since={since}":
+        raise PeerRefused(
+            "wrong-page", "The peer answered with another page than the one asked for."
+        )
+    if _id_of(page.get("publisher")) != origin + "/federation/trust":
+        raise PeerRefused("wrong-trust", "The page describes another trust's decisions.")
+    records, cursor = page.get("decision", []), page.get("cursor")
+    if not isinstance(records, list) or not isinstance(cursor, int) or cursor < since:
+        raise PeerRefused("not-a-catalog", "The page is not a list of decisions.")
+    for record in records:
+        seq = record.get("auditSeq") if isinstance(record, dict) else None
+        iri = record.get("id") if isinstance(record, dict) else None
+        if not isinstance(seq, int) or not since < seq <= cursor:
+            raise PeerRefused("not-a-catalog", "A decision on the page is out of order.")
+        if not isinstance(iri, str) or not iri.startswith(origin + "/federation/decisions/"):
+            raise PeerRefused("wrong-trust", "A decision on the page belongs to another trust.")
+        try:
+            decisions.check_record(record)
+        except decisions.RecountRefused as refused:
+            raise PeerRefused(
+                "recount",
+                f"A decision record does not add up: {refused}. Nothing from it was used.",
+            ) from None
+    following = page.get("next")
+    if following is not None and following != f"{origin}/federation/decisions?since={cursor}":
+        raise PeerRefused("wrong-page", "The page points to a next page elsewhere.")
+    return records, cursor, following
+
+
+def _sync_decisions(
+    sessions: sessionmaker[Session],
+    fetcher: PeerFetcher,
+    peer_id: int,
+    clock: Callable[[], datetime],
+) -> None:
+    """The peer's decision records after its decision cursor: verified, recounted, kept."""
+    for _ in range(MAX_PAGES):
+        peer = _snapshot(sessions, peer_id)
+        since = peer.decision_cursor
+        url = f"{peer.origin}/federation/decisions?since={since}"
+        page = _document(_fetch(fetcher, url))
+        _expect_contexts(page, peer.origin)
+        verify(page, peer.key_multibase, peer.did, peer.origin)
+        records, cursor, following = _check_decision_page(page, peer, since)
+        with sessions.begin() as session:
+            stored = session.get(Peer, peer_id, with_for_update=True)
+            assert stored is not None
+            for record in records:
+                row = session.scalar(
+                    select(PeerDecision).where(
+                        PeerDecision.peer_id == peer_id, PeerDecision.iri == record["id"]
+                    )
+                ) or PeerDecision(peer_id=peer_id, iri=record["id"])
+                session.add(row)
+                row.audit_seq = record["auditSeq"]
+                row.kind = str(record.get("proposalKind", ""))[:20]
+                row.outcome = str(record["outcome"])
+                row.subject = str(record["subject"])[:500] if record.get("subject") else None
+                row.recipient = str(record["recipient"])[:300] if record.get("recipient") else None
+                row.document = record
+                row.received_at = clock()
+            stored.decision_cursor = cursor
+        if following is None:
+            return
+    raise PeerRefused("too-many-pages", "The peer's decisions never end; the sync stopped.")
 
 
 MAX_ROTATIONS = 20

@@ -16,9 +16,9 @@ from flask_babel import force_locale, gettext
 from cltd.adapters import dataintegrity, rotation
 from cltd.adapters.clock import now
 from cltd.config import SUPPORTED_LOCALES
-from cltd.models import Asset
+from cltd.models import Asset, Proposal
 from cltd.resources import schemas_dir
-from cltd.services import catalog, peers
+from cltd.services import catalog, decisions, peers
 from cltd.web.identity import published, signing_key, trust_base, trust_did, verification_method
 from cltd.web.state import db, state
 
@@ -101,6 +101,30 @@ def catalog_page() -> Response:
     if since < 0 or not 1 <= limit <= catalog.MAX_PAGE_SIZE:
         abort(400)
     document = catalog.page(db(), state().bylaws, _trust(), since=since, limit=limit)
+    return _json_ld(published(document, now()))
+
+
+@bp.get("/federation/decisions")
+def decision_page() -> Response:
+    try:
+        since = int(request.args.get("since", "0"))
+        limit = int(request.args.get("limit", str(decisions.PAGE_SIZE)))
+    except ValueError:
+        abort(400)
+    if since < 0 or not 1 <= limit <= catalog.MAX_PAGE_SIZE:
+        abort(400)
+    document = decisions.page(
+        db(), _trust(), since=since, limit=limit, votes_public=state().bylaws.votes_public
+    )
+    return _json_ld(published(document, now()))
+
+
+@bp.get("/federation/decisions/<int:proposal_id>")
+def decision_record(proposal_id: int) -> Response:
+    proposal = db().get(Proposal, proposal_id)
+    if proposal is None or proposal.closed_seq is None:
+        abort(404)
+    document = decisions.record(db(), _trust(), proposal, votes_public=state().bylaws.votes_public)
     return _json_ld(published(document, now()))
 
 

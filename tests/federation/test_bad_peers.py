@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cltd.adapters import dataintegrity, proofset
 from cltd.adapters.clock import now
 from cltd.db import make_sessionmaker, session_scope
-from cltd.models import Peer, PeerDataset
+from cltd.models import Peer, PeerDataset, PeerDecision
 from cltd.services import peers
 from cltd.services.catalog import CONTEXT_PATH, DATA_INTEGRITY
 from tests.conftest import DatabaseFactory
@@ -140,7 +140,15 @@ def sessions(databases: DatabaseFactory) -> Iterator[sessionmaker[Session]]:
 
 def pinned_with_one_good_page(fake: FakePeer, sessions: sessionmaker[Session]) -> int:
     good = fake.sign(fake.page(0, [fake.dataset("survey", 5)], 5))
-    fake.answer = lambda path: (200, good, 0.0)
+    no_decisions = fake.sign(
+        {
+            **fake.page(0, [], 0),
+            "id": f"{fake.origin}/federation/decisions?since=0",
+            "type": "DecisionList",
+            "decision": [],
+        }
+    )
+    fake.answer = lambda path: (200, no_decisions if "decisions" in path else good, 0.0)
     with session_scope(sessions) as session:
         intro = peers.Introduction(
             fake.origin,
@@ -286,3 +294,44 @@ def test_an_unreachable_peer_keeps_the_last_good_state(
     assert result.refused is not None and result.refused.reason == "unreachable"
     with session_scope(sessions) as session:
         assert session.get(Peer, peer_id).datasets_held == 1
+
+
+def test_a_decision_record_that_does_not_recount_is_refused(
+    fake_peer: FakePeer, sessions: sessionmaker[Session]
+) -> None:
+    peer_id = pinned_with_one_good_page(fake_peer, sessions)
+    row = {"seats": 3, "quorum": "1/2", "threshold": "1/2", "comparison": "greater"}
+    claimed = {
+        "id": f"{fake_peer.origin}/federation/decisions/7",
+        "type": "DecisionRecord",
+        "proposalKind": "transfer",
+        "auditSeq": 9,
+        "outcome": "passed",  # six of nine, with the public class against
+        "classResult": [
+            {
+                **row,
+                "memberClass": c,
+                "yesCount": y,
+                "noCount": n,
+                "abstainCount": 0,
+                "notVoted": 3 - y - n,
+                "passes": y > n,
+            }
+            for c, y, n in (("contributor", 3, 0), ("community", 3, 0), ("public", 0, 3))
+        ],
+    }
+    good_catalog = fake_peer.sign(fake_peer.page(5, [], 5))
+    forged_list = fake_peer.sign(
+        {
+            **fake_peer.page(0, [], 9),
+            "id": f"{fake_peer.origin}/federation/decisions?since=0",
+            "type": "DecisionList",
+            "decision": [claimed],
+        }
+    )
+    fake_peer.answer = lambda path: (200, forged_list if "decisions" in path else good_catalog, 0.0)
+    result = peers.sync(sessions, FETCHER, peer_id, clock=now)
+    assert result.refused is not None and result.refused.reason == "recount"
+    with session_scope(sessions) as session:
+        assert session.query(PeerDecision).count() == 0
+        assert session.get(Peer, peer_id).decision_cursor == 0

@@ -134,7 +134,7 @@ def test_a_transferred_asset_is_a_tombstone_naming_the_custodian_and_the_decisio
     (tombstone,) = client.get("/federation/catalog?since=0").get_json()["dataset"]
     assert tombstone["custodyStatus"] == "transferred"
     assert tombstone["custodian"] == "Northern Community Data Trust"
-    assert tombstone["decision"].endswith(f"/board/proposals/{proposal.id}")
+    assert tombstone["decision"].endswith(f"/federation/decisions/{proposal.id}")
     assert "distribution" not in tombstone and "hasPolicy" not in tombstone
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cltd.adapters.clock import now
 from cltd.db import session_scope
-from cltd.models import Asset, AuditEntry, Peer, PeerDataset
+from cltd.models import Asset, AuditEntry, Peer, PeerDataset, PeerDecision
 from cltd.services import assets, peers
 from tests.federation.conftest import LiveTrust
 
@@ -129,3 +129,21 @@ def test_a_rotated_key_is_accepted_only_through_a_statement_signed_by_the_old_on
         assert kept.key_multibase != new_key and kept.datasets_held == 1
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
         assert actions.count("peer.key_rotated") == 1
+
+
+def test_b_receives_a_decisions_records_and_keeps_them_recounted(
+    start_trust: Callable[[str], LiveTrust],
+) -> None:
+    from tests.federation.test_decisions import counterexample
+
+    a, b = start_trust("A"), start_trust("B")
+    with session_scope(a.sessions) as session:
+        proposal_id = counterexample(session, a.bylaws)
+    peer_id = pin(b, a)
+    assert sync(b, peer_id).refused is None
+    with session_scope(b.sessions) as session:
+        (kept,) = session.scalars(select(PeerDecision)).all()
+        assert kept.iri == f"{a.url}/federation/decisions/{proposal_id}"
+        assert (kept.kind, kept.outcome) == ("transfer", "rejected")
+        assert kept.recipient == "Northern Community Data Trust"
+        assert session.get(Peer, peer_id).decision_cursor == kept.audit_seq

@@ -119,6 +119,10 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
         ("federation.catalog_page", "GET"): Route("/federation/catalog?since=0", everyone(200)),
         ("federation.dataset", "GET"): Route("/federation/datasets/matrix-survey", everyone(200)),
         ("federation.context", "GET"): Route("/contexts/cltd-v1.jsonld", everyone(200)),
+        ("federation.decision_page", "GET"): Route("/federation/decisions", everyone(200)),
+        ("federation.decision_record", "GET"): Route(
+            f"/federation/decisions/{ids['passed_api']}", everyone(200)
+        ),
         ("federation.key_rotations", "GET"): Route("/federation/key-rotations", everyone(200)),
         ("pages.steward_peers", "GET"): Route("/steward/peers", steward_page(200)),
         ("pages.add_peer", "POST"): Route(
@@ -447,6 +451,7 @@ def _board_world(db_session: Session, make_member, bylaws: Bylaws, people: dict[
         if status is not None:  # a vote already decided, as if the board had voted
             proposal.status = status
             proposal.closed_at = at
+            proposal.closed_seq = proposal.id  # as if its closing had been audited
         return proposal.id
 
     peer = Peer(
