@@ -414,3 +414,15 @@ def asset_history(session: Session, asset_id: int) -> tuple[list[Proposal], list
         )
     )
     return proposals, entries
+
+
+def named_ballots(session: Session, proposal: Proposal) -> list[tuple[str, int, str]]:
+    """(class, seat number, choice) of each ballot: shown only where the bylaws make votes
+    public."""
+    rows = session.execute(
+        select(Seat.member_class, Seat.number, BallotRow.choice)
+        .join(Seat, Seat.id == BallotRow.seat_id)
+        .where(BallotRow.proposal_id == proposal.id)
+        .order_by(Seat.member_class, Seat.number)
+    ).all()
+    return [(str(c), int(n), str(choice)) for c, n, choice in rows]

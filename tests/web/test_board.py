@@ -233,3 +233,28 @@ def test_the_proposal_page_shows_tallies_and_buttons_to_seat_holders_only(
     assert re.search(r'data-testid="proposals-open".*?Retire the survey', board, re.S)
     refused = onlooker.call("PUT", f"/api/v1/proposals/{proposal_id}/ballot", {"choice": "no"})
     assert refused.status_code == 403 and refused.get_json()["code"] == "proposal.not_in_electorate"
+
+
+def test_ballots_are_named_only_when_the_bylaws_make_votes_public(
+    app: Flask, db_session: Session, bylaws: Bylaws, make_member, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    seats = seated_board(db_session, bylaws, make_member)
+    asset_id = locked_asset(db_session, bylaws)
+    author = Session_(app, seats["public"][0])
+    proposal_id = author.call(
+        "POST", "/api/v1/proposals", {"kind": "retire", "title": "Retire", "asset_id": asset_id}
+    ).get_json()["id"]
+    author.call("POST", f"/api/v1/proposals/{proposal_id}/open")
+    author.call("PUT", f"/api/v1/proposals/{proposal_id}/ballot", {"choice": "no"})
+    secret = author.client.get(f"/board/proposals/{proposal_id}").get_data(as_text=True)
+    assert 'data-testid="named-ballots"' not in secret
+    state = app.extensions["cltd"]
+    monkeypatch.setitem(
+        app.extensions, "cltd", replace(state, founding_bylaws=replace(bylaws, votes_public=True))
+    )
+    public = author.client.get(f"/board/proposals/{proposal_id}").get_data(as_text=True)
+    assert re.search(
+        r'data-testid="named-ballots">\s*<li>Public representatives seat 1: no', public
+    )

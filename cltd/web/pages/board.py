@@ -188,6 +188,7 @@ def _render_proposal(found, status: int = 200):  # type: ignore[no-untyped-def]
         and allows(roles, Permission.PaymentsRecord),
         payments=payments,
         votes_public=bylaws.votes_public,
+        named_ballots=governance.named_ballots(db(), found) if bylaws.votes_public else [],
     ), status
 
 
