@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,11 @@ from cltd.models import Member
 from cltd.resources import default_bylaws_path
 from cltd.rules.bylaws import Bylaws, load_bylaws
 from cltd.services import members as member_service
+
+# CI shares two cores between the suite and its databases: an example's wall time says
+# nothing about the code, so generated tests get no per-example deadline.
+hypothesis_settings.register_profile("cltd", deadline=None)
+hypothesis_settings.load_profile("cltd")
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_PASSWORD = "correct horse battery staple"

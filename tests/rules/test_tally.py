@@ -7,7 +7,7 @@ from itertools import product
 from types import MappingProxyType
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cltd.rules.bylaws import ClassRule, Comparison, DecisionRule, ProposalKind
@@ -167,8 +167,9 @@ def every_completion(ballots: dict[str, list[str]], remaining: dict[str, int]): 
         yield dict(zip(CLASSES, combo, strict=True))
 
 
+@settings(deadline=None)  # the reference enumerates every completion: slow by design
 @given(
-    seats=st.integers(1, 4),
+    seats=st.integers(1, 3),
     quorums=st.lists(fractions, min_size=3, max_size=3),
     thresholds=st.lists(fractions.filter(lambda f: f > 0), min_size=3, max_size=3),
     comparisons=st.lists(st.sampled_from(list(Comparison)), min_size=3, max_size=3),
@@ -186,7 +187,8 @@ def test_an_early_close_happens_exactly_when_no_remaining_ballot_can_change_the_
         for c in CLASSES
     }
     # Some seats that have not voted were vacant at the opening: they can never vote.
-    remaining = {c: data.draw(st.integers(0, seats - len(ballots[c]))) for c in CLASSES}
+    # At most two seats still to vote per class keeps the joint enumeration small (13³ cases).
+    remaining = {c: data.draw(st.integers(0, min(2, seats - len(ballots[c])))) for c in CLASSES}
     decision = DecisionRule(ProposalKind.TRANSFER, 14, MappingProxyType(per_class))
     counts = count_ballots(
         dict.fromkeys(CLASSES, seats), [(c, Ballot(b)) for c in CLASSES for b in ballots[c]]
