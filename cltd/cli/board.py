@@ -4,7 +4,6 @@ the API, never by a steward on their behalf)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -270,10 +269,8 @@ def ledger_group() -> None:
 @click.pass_obj
 def pay(ctx: CliContext, proposal_id: int, amount: str, note: str) -> None:
     """Record AMOUNT (like 1250.00) received under licence PROPOSAL_ID."""
-    if not re.fullmatch(r"\d{1,11}(\.\d{1,2})?", amount):
-        raise CliError(_("A payment is a positive amount, like 1250.00."))
-    cents = int(Decimal(amount) * 100)
     try:
+        cents = ledger.cents(amount)
         with session_scope(ctx.sessions) as session:
             payment = ledger.record_payment(
                 session,

@@ -278,11 +278,7 @@ def worker(ctx: CliContext, once: bool, interval: float, sync_every: float) -> N
     key = load_signing_key(ctx.settings.signing_key_path)
     key_id = f"trust:{ctx.settings.trust_name}"
     owner = f"worker:{socket.gethostname()}:{os.getpid()}"
-    fetcher = peers.make_fetcher(
-        allow_loopback=ctx.settings.allow_loopback_peers,
-        timeout=ctx.settings.peer_timeout,
-        max_bytes=ctx.settings.peer_max_bytes,
-    )
+    fetcher = peers.fetcher_for(ctx.settings)
 
     def deliver(job: outbox.Claimed) -> str | None:
         return post_signed(job.target, job.payload, key, key_id)

@@ -21,12 +21,7 @@ CLI_ACTOR = "steward:cli"
 
 
 def fetcher(ctx: CliContext):  # type: ignore[no-untyped-def]
-    settings = ctx.settings
-    return peers.make_fetcher(
-        allow_loopback=settings.allow_loopback_peers,
-        timeout=settings.peer_timeout,
-        max_bytes=settings.peer_max_bytes,
-    )
+    return peers.fetcher_for(ctx.settings)
 
 
 @click.group("peers")

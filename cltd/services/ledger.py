@@ -4,8 +4,10 @@ under that licence, the rest to the commons fund. Exact cents; the parts add up 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +30,14 @@ from cltd.services.errors import InvalidInput
 from cltd.services.governance import get_proposal
 
 MAX_CENTS = 10**13  # a hundred billion in any currency: a typo, not a payment
+_AMOUNT = re.compile(r"\d{1,11}([.,]\d{1,2})?")
+
+
+def cents(amount: str) -> int:
+    """'1250', '1250.5' or '1250,50' as integer cents (exact: no float on the way)."""
+    if not _AMOUNT.fullmatch(amount.strip()):
+        raise InvalidInput(Code.PAYMENT_AMOUNT_INVALID, "amount")
+    return int(Decimal(amount.strip().replace(",", ".")) * 100)
 
 
 def served_under(session: Session, proposal: Proposal) -> dict[int, int]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cltd.adapters import dataintegrity, jsonld, proofset
 from cltd.adapters.peerhttp import PeerFetcher, PeerFetchError
+from cltd.config import Settings
 from cltd.models import Peer, PeerDataset, PeerDecision
 from cltd.rules.codes import Code
 from cltd.services import audit, decisions
@@ -619,6 +620,15 @@ def search(
             continue
         found.append((peer, dataset))
     return found
+
+
+def fetcher_for(settings: Settings) -> PeerFetcher:
+    """The fetcher the trust's settings ask for (loopback only where a setting allows it)."""
+    return make_fetcher(
+        allow_loopback=settings.allow_loopback_peers,
+        timeout=settings.peer_timeout,
+        max_bytes=settings.peer_max_bytes,
+    )
 
 
 def make_fetcher(*, allow_loopback: bool, timeout: float, max_bytes: int) -> PeerFetcher:

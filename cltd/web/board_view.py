@@ -108,6 +108,7 @@ def election_view(
         for c in election_service.candidates(session, election)
     ]
     voting = not closed and at >= election.opens_at
+    voted = reader is not None and election_service.has_voted(session, election, reader)
     return {
         "id": election.id,
         "member_class": election.member_class,
@@ -123,7 +124,7 @@ def election_view(
             voting
             and reader is not None
             and reader.member_class == election.member_class
-            and not election_service.has_voted(session, election, reader)
+            and not voted
         ),
-        "voted": bool(reader and election_service.has_voted(session, election, reader)),
+        "voted": voted,
     }

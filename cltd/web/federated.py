@@ -18,12 +18,7 @@ from cltd.web.state import db, state
 
 
 def fetcher() -> PeerFetcher:
-    settings = state().settings
-    return peers.make_fetcher(
-        allow_loopback=settings.allow_loopback_peers,
-        timeout=settings.peer_timeout,
-        max_bytes=settings.peer_max_bytes,
-    )
+    return peers.fetcher_for(state().settings)
 
 
 def peer_refusal(refused: peers.PeerRefused) -> Response:

@@ -13,11 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from flask_babel import force_locale, gettext
 
-from cltd.adapters import dataintegrity, rotation
+from cltd.adapters import dataintegrity, jsonld, rotation
 from cltd.adapters.clock import now
 from cltd.config import SUPPORTED_LOCALES
 from cltd.models import Asset, Proposal
-from cltd.resources import schemas_dir
 from cltd.services import catalog, decisions, peers
 from cltd.web.identity import published, signing_key, trust_base, trust_did, verification_method
 from cltd.web.state import db, state
@@ -146,16 +145,11 @@ def key_rotations() -> Response:
 @bp.get("/contexts/<name>")
 def context(name: str) -> Response:
     """Our own contexts, served at the URL our documents name (W3C ones are not ours)."""
-    served = {file for url, file in _index().items() if url.startswith("/")}
+    served = {file for url, file in jsonld.context_index().items() if url.startswith("/")}
     if name not in served:
         abort(404)
-    text = (schemas_dir() / "contexts" / name).read_text(encoding="utf-8")
+    text = (jsonld.contexts_dir() / name).read_text(encoding="utf-8")
     response = Response(text, mimetype=JSON_LD)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
-
-
-def _index() -> dict[str, str]:
-    index = json.loads((schemas_dir() / "contexts" / "index.json").read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in index.items()}

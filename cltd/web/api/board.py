@@ -16,7 +16,6 @@ POST /elections/<id>/votes          proposals:vote  one vote per member of the c
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import jsonify
@@ -130,10 +129,6 @@ def execute_proposal(proposal_id: int) -> Response:
     return jsonify(proposal_view(db(), proposal, member, at))
 
 
-def _cents(amount: str) -> int:
-    return int(Decimal(amount) * 100)
-
-
 @bp.post("/proposals/<int:proposal_id>/payments")
 @api_access(Scope.BoardWrite)
 def record_payment(proposal_id: int) -> tuple[Response, int]:
@@ -143,7 +138,7 @@ def record_payment(proposal_id: int) -> tuple[Response, int]:
         db(),
         state().bylaws,
         proposal_id,
-        amount_cents=_cents(body["amount"]),
+        amount_cents=ledger.cents(body["amount"]),
         currency=state().settings.currency,
         note=body.get("note", ""),
         actor=members.actor_of(member),

@@ -75,21 +75,10 @@ def _proposal_form() -> ProposalForm:
 @writes
 @signin_required
 def board() -> str:
-    at, member = now(), current_member()
-    views = []
+    at = now()
     for proposal in governance.list_proposals(db()):
         governance.settle(db(), proposal, at)
-        views.append(proposal_view(db(), proposal, member, at))
-    grouped = {status: [v for v in views if v["status"] == status] for status in ORDER}
-    return render_template(
-        "board/index.html",
-        grouped=grouped,
-        status_names=status_names(),
-        kind_names=kind_names(),
-        form=_proposal_form(),
-        may_draft=allows(current_roles(), Permission.ProposalsDraft),
-        requests=governance.pending_requests(db()),
-    )
+    return _render_board(_proposal_form())
 
 
 @bp.post("/board/proposals")
@@ -97,7 +86,7 @@ def board() -> str:
 def draft_proposal() -> Response | tuple[str, int]:
     form = _proposal_form()
     if not form.validate_on_submit():
-        return _render_board_with(form), 400
+        return _render_board(form), 400
     try:
         asset = (
             asset_service.get_held(db(), int(form.asset_id.data)) if form.asset_id.data else None
@@ -121,12 +110,12 @@ def draft_proposal() -> Response | tuple[str, int]:
     except ServiceError as error:
         field = getattr(form, error.field or "", None) or form.title
         field.errors = [service_error_detail(error)]
-        return _render_board_with(form), error.status
+        return _render_board(form), error.status
     flash(gettext("Your proposal is drafted. Open it for voting when it is ready."))
     return redirect(url_for("pages.proposal", proposal_id=proposal.id))
 
 
-def _render_board_with(form: ProposalForm) -> str:
+def _render_board(form: ProposalForm) -> str:
     at, member = now(), current_member()
     views = [proposal_view(db(), p, member, at) for p in governance.list_proposals(db())]
     return render_template(
@@ -135,9 +124,8 @@ def _render_board_with(form: ProposalForm) -> str:
         status_names=status_names(),
         kind_names=kind_names(),
         form=form,
-        may_draft=True,
+        may_draft=allows(current_roles(), Permission.ProposalsDraft),
         requests=governance.pending_requests(db()),
-        show_form=True,
     )
 
 
@@ -255,14 +243,12 @@ def record_payment(proposal_id: int) -> Response:
     if not form.validate_on_submit():
         flash(gettext("Write the amount like 1250.00."), "error")
         return redirect(url_for("pages.proposal", proposal_id=proposal_id))
-    amount = (form.amount.data or "0").replace(",", ".")
-    whole, _dot, fraction = amount.partition(".")
     try:
         ledger.record_payment(
             db(),
             state().bylaws,
             proposal_id,
-            amount_cents=int(whole) * 100 + int((fraction + "00")[:2]),
+            amount_cents=ledger.cents(form.amount.data or ""),
             currency=state().settings.currency,
             note=form.note.data or "",
             actor=members.actor_of(current_member()),
