@@ -65,21 +65,13 @@ def new_database(server_url: str | None, folder: Path, made: list[str]) -> str:
 
 
 def _serve(name: str, url: str, data_dir: str, ports: Queue) -> None:  # type: ignore[type-arg]
-    """A trust in a process of its own, so the syncing side's time and memory are its own."""
+    """A trust in a process of its own, so the other side's time and memory are its own."""
     from cltd.web import create_app
 
     engine = make_engine(url)
     server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
     base = f"http://127.0.0.1:{server.server_port}"
-    settings = Settings(
-        data_dir=Path(data_dir),
-        database_url=url,
-        secret_key="bench-" + "x" * 40,
-        trust_name=name,
-        bylaws_path=default_bylaws_path(),
-        base_url=base,
-        allow_loopback_peers=True,
-    ).validated()
+    settings = settings_of(name, url, base, Path(data_dir))
     server.app = create_app(settings, engine=engine)  # type: ignore[attr-defined]
     ports.put(base)
     server.serve_forever()
@@ -94,7 +86,20 @@ def start_trust(name: str, url: str, folder: Path):  # type: ignore[no-untyped-d
     ports = spawn.Queue()
     process = spawn.Process(target=_serve, args=(name, url, str(data_dir), ports), daemon=True)
     process.start()
-    return process, ports.get(timeout=60), engine
+    return process, ports.get(timeout=60), engine, data_dir
+
+
+def settings_of(name: str, url: str, base: str, data_dir: Path) -> Settings:
+    """The settings the trust's own process serves with, for work done from this process."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="bench-" + "x" * 40,
+        trust_name=name,
+        bylaws_path=default_bylaws_path(),
+        base_url=base,
+        allow_loopback_peers=True,
+    ).validated()
 
 
 class PeakMemory:
@@ -217,7 +222,7 @@ def sync_once(b_sessions, fetcher, peer_id: int) -> tuple[float, int, int]:  # t
 
 
 def sync_between_two(count: int, server_url: str | None, folder: Path, made: list[str]) -> None:
-    a_server, a_base, a_engine = start_trust("A", new_database(server_url, folder, made), folder)
+    a_server, a_base, a_engine, _ = start_trust("A", new_database(server_url, folder, made), folder)
     b_engine = make_engine(new_database(server_url, folder, made))
     migrations.upgrade(b_engine)
     try:

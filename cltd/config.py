@@ -59,6 +59,9 @@ class Settings:
     # Seconds a peer has to connect and to answer, and the largest page accepted from it.
     peer_timeout: int = 10
     peer_max_bytes: int = 8 * 1024 * 1024
+    # An asset's records moving between trusts come in one answer: they may take longer.
+    transfer_timeout: int = 300
+    transfer_max_bytes: int = 256 * 1024 * 1024
 
     @property
     def signing_key_path(self) -> Path:
@@ -89,6 +92,9 @@ class Settings:
             raise ConfigError("proxy_hops", "must be a number of proxies from 0 to 5")
         if not self.trust_name.strip():
             raise ConfigError("trust_name", "must not be empty")
+        for name in ("peer_timeout", "peer_max_bytes", "transfer_timeout", "transfer_max_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, "must be a positive number")
         return self
 
     def with_overrides(self, **changes: object) -> Settings:

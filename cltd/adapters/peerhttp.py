@@ -302,6 +302,23 @@ class PeerFetcher:
     def get_json(self, url: str) -> Any:
         return self.get(url).json()
 
+    def post_json(self, url: str, document: Any) -> PeerResponse:
+        """POST a JSON document to its peer; the answer whatever its status (a refusal's
+        problem body is the peer's reason), or PeerFetchError when there is no answer.
+        Redirects are not followed: a message goes to the address it names or nowhere."""
+        deadline = time.monotonic() + self.total_timeout
+        origin, target = _parse_peer_url(url)
+        addresses = self._checked_addresses(origin, url)
+        body = json.dumps(document, ensure_ascii=False).encode()
+        answer = self._exchange(
+            origin, addresses, target, url, JSON_ACCEPT, deadline, method="POST", body=body
+        )
+        if answer.status in REDIRECT_STATUSES:
+            raise PeerFetchError(
+                "http-error", f"The peer redirected a message sent to {url}.", url=url
+            )
+        return PeerResponse(answer.status, url, answer.content_type, answer.body)
+
     def _checked_addresses(self, origin: _Origin, url: str) -> list[str]:
         literal = origin.literal_address()
         if literal is not None:
@@ -368,27 +385,35 @@ class PeerFetcher:
         url: str,
         accept: str,
         deadline: float,
+        *,
+        method: str = "GET",
+        body: bytes | None = None,
     ) -> _Answer:
+        headers = {
+            "Host": origin.host_header(),
+            "Accept": accept,
+            # Compressed bodies could inflate far beyond max_bytes once decoded.
+            "Accept-Encoding": "identity",
+            "User-Agent": self.user_agent,
+            "Connection": "close",
+        }
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         with self._connected(origin, addresses, url, deadline) as (connection, watchdog):
             try:
                 connection.request(
-                    "GET",
+                    method,
                     target,
-                    headers={
-                        "Host": origin.host_header(),
-                        "Accept": accept,
-                        # Compressed bodies could inflate far beyond max_bytes once decoded.
-                        "Accept-Encoding": "identity",
-                        "User-Agent": self.user_agent,
-                        "Connection": "close",
-                    },
+                    body=body,
+                    headers=headers,
                     preload_content=False,
                     decode_content=False,
                 )
                 response = connection.getresponse()
                 try:
                     status = response.status
-                    success = 200 <= status < 300
+                    # A message's answer is read whatever its status: a refusal says why.
+                    success = 200 <= status < 300 or (method == "POST" and status < 500)
                     answer = _Answer(
                         status,
                         response.headers.get("Location"),

@@ -34,9 +34,33 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from cltd.cli import audit, board, bylaws, clients, data, db, federation, members, peers, trust
+    from cltd.cli import (
+        audit,
+        board,
+        bylaws,
+        clients,
+        data,
+        db,
+        federation,
+        members,
+        peers,
+        transfers,
+        trust,
+    )
 
-    for module in (trust, db, bylaws, members, clients, data, audit, board, peers, federation):
+    for module in (
+        trust,
+        db,
+        bylaws,
+        members,
+        clients,
+        data,
+        audit,
+        board,
+        peers,
+        transfers,
+        federation,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
     members.members_group.add_command(data.ERASE)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from cltd.db import session_scope
 from cltd.models import Member
 from cltd.rules.bylaws import ProposalKind
 from cltd.services import assets as asset_service
-from cltd.services import custody, governance, ledger
+from cltd.services import custody, governance, ledger, peers
 from cltd.services import elections as election_service
 from cltd.services.errors import ServiceError
 from cltd.services.members import normalise_email
@@ -27,11 +28,20 @@ from cltd.services.members import normalise_email
 CLI_ACTOR = "steward:cli"
 
 
-def _member(session, email: str) -> Member:  # type: ignore[no-untyped-def]
+def member_by_email(session, email: str) -> Member:  # type: ignore[no-untyped-def]
     member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
     if member is None:
         raise CliError(_("No member has the email address %(email)s.", email=email))
     return member
+
+
+def our_base(ctx: CliContext) -> str | None:
+    """The trust's origin as peers reach it (base_url in config.toml), as the web app says it;
+    None if unset (an offer to a peer trust then asks for it)."""
+    if not ctx.settings.base_url:
+        return None
+    parts = urlsplit(ctx.settings.base_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _moment(text: str, option: str) -> datetime:
@@ -97,13 +107,23 @@ def show(ctx: CliContext, proposal_id: int) -> None:
 @proposals_group.command("draft")
 @click.option("--as", "author_email", required=True, help="The seat holder or steward drafting.")
 @click.option(
-    "--kind", required=True, type=click.Choice([k.value for k in ProposalKind]), help="What kind."
+    "--kind",
+    required=True,
+    # An offer from another trust is put to the board with `cltd transfers propose`.
+    type=click.Choice([k.value for k in ProposalKind if k != ProposalKind.ACCEPT_ASSET]),
+    help="What kind.",
 )
 @click.option("--title", required=True, help="A short title.")
 @click.option("--text", default="", help="What is proposed, and why.")
 @click.option("--asset", "asset_id", type=int, help="The asset (transfer, retire, lift_lock).")
 @click.option("--recipient", help="Who receives the asset (transfer).")
 @click.option("--recipient-locked", is_flag=True, help="The recipient is asset-locked.")
+@click.option(
+    "--to-peer",
+    "to_peer",
+    metavar="NAME_OR_URL",
+    help="A trust this one pins (transfer): the asset is offered to it once the board decides.",
+)
 @click.option("--request", "request_id", type=int, help="The access request (licence).")
 @click.option(
     "--bylaws",
@@ -121,6 +141,7 @@ def draft(
     asset_id: int | None,
     recipient: str | None,
     recipient_locked: bool,
+    to_peer: str | None,
     request_id: int | None,
     bylaws_file: Path | None,
 ) -> None:
@@ -128,10 +149,11 @@ def draft(
     try:
         with session_scope(ctx.sessions) as session:
             asset = asset_service.get_held(session, asset_id) if asset_id else None
+            peer = peers.find_peer(session, to_peer) if to_peer else None
             proposal = governance.propose(
                 session,
                 ctx.bylaws,
-                author=_member(session, author_email),
+                author=member_by_email(session, author_email),
                 kind=ProposalKind(kind),
                 title=title,
                 text=text,
@@ -141,6 +163,7 @@ def draft(
                 recipient_locked=recipient_locked,
                 access_request_id=request_id,
                 bylaws_text=bylaws_file.read_text(encoding="utf-8") if bylaws_file else None,
+                recipient_peer_id=peer.id if peer is not None else None,
             )
             proposal_id = proposal.id
     except ServiceError as error:
@@ -170,7 +193,14 @@ def execute(ctx: CliContext, proposal_id: int) -> None:
     """Carry out a proposal that passed (once)."""
     try:
         with session_scope(ctx.sessions) as session:
-            custody.execute(session, proposal_id, actor=CLI_ACTOR, at=now(), bylaws=ctx.bylaws)
+            custody.execute(
+                session,
+                proposal_id,
+                actor=CLI_ACTOR,
+                at=now(),
+                bylaws=ctx.bylaws,
+                our_base=our_base(ctx),
+            )
     except ServiceError as error:
         raise from_service_error(error) from None
     click.echo(_("Proposal %(id)s carried out.", id=proposal_id))
@@ -228,7 +258,7 @@ def candidate(ctx: CliContext, election_id: int, email: str, statement: str) -> 
             election_service.add_candidate(
                 session,
                 election_id,
-                member=_member(session, email),
+                member=member_by_email(session, email),
                 statement=statement,
                 actor=CLI_ACTOR,
                 at=now(),

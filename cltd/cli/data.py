@@ -30,7 +30,16 @@ from cltd.db import session_scope
 from cltd.models import Asset, Member
 from cltd.rules.codes import MESSAGES
 from cltd.services import assets as asset_service
-from cltd.services import audit, datakeys, erasure, outbox, peers, records
+from cltd.services import (
+    audit,
+    datakeys,
+    erasure,
+    offers,
+    outbox,
+    peers,
+    records,
+    transfer_exchange,
+)
 from cltd.services.catalog import CONTEXT_PATH, DATA_INTEGRITY
 from cltd.services.errors import ServiceError
 from cltd.services.members import normalise_email
@@ -273,17 +282,24 @@ def rotate_signing(ctx: CliContext, yes: bool) -> None:
 )
 @click.pass_obj
 def worker(ctx: CliContext, once: bool, interval: float, sync_every: float) -> None:
-    """Deliver queued work (revocation notices) with retries and sync peer trusts on a
-    schedule; run any number of these (a peer is synced by one worker at a time)."""
+    """Deliver queued work (revocation notices, transfer messages) with retries and sync peer
+    trusts on a schedule; run any number of these (a peer is synced by one worker at a time)."""
     key = load_signing_key(ctx.settings.signing_key_path)
     key_id = f"trust:{ctx.settings.trust_name}"
     owner = f"worker:{socket.gethostname()}:{os.getpid()}"
     fetcher = peers.fetcher_for(ctx.settings)
+    exchange = transfer_exchange.Exchange.for_trust(
+        ctx.settings, ctx.sessions, ctx.bylaws, fetcher=fetcher
+    )
 
     def deliver(job: outbox.Claimed) -> str | None:
+        if job.kind in transfer_exchange.KINDS:
+            return exchange.deliver(job)
         return post_signed(job.target, job.payload, key, key_id)
 
     while True:
+        with session_scope(ctx.sessions) as session:
+            offers.expire_due(session, now())
         done = outbox.run_once(ctx.sessions, deliver, now)
         if done:
             click.echo(_("Delivered or retried %(count)s jobs.", count=done))

@@ -26,6 +26,8 @@ from cltd.db import session_scope
 from cltd.services.demo import (
     DEMO_CONSUMER_ID,
     DEMO_CONSUMER_SECRET,
+    DEMO_DOMAIN,
+    DEMO_NAME,
     DEMO_PASSWORD,
     seed_demo,
 )
@@ -160,17 +162,36 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, dev: bool) -> Non
 @click.option(
     "--no-serve", is_flag=True, help="Set the demo trust up, print its sign-ins, and stop."
 )
+@click.option(
+    "--name",
+    default=DEMO_NAME,
+    show_default=True,
+    help="Another name makes a second demo trust: its own people, no assets of its own yet "
+    "(a trust to move an asset to).",
+)
 @click.pass_obj
-def demo(ctx: CliContext, host: str, port: int, workers: int, dev: bool, no_serve: bool) -> None:
+def demo(
+    ctx: CliContext, host: str, port: int, workers: int, dev: bool, no_serve: bool, name: str
+) -> None:
     """Set up (or reuse) a demo trust on SQLite in ./cltd-demo and serve it."""
     data_dir = (ctx.data_dir or Path("cltd-demo")).resolve()
     if (data_dir / SECRET_KEY_FILE).exists():
         ctx.data_dir = data_dir
         migrations.upgrade(ctx.engine)
+        name = ctx.settings.trust_name
     else:
-        _found(ctx, data_dir, "Riverside Community Data Trust", "en", "Europe/London", None)
+        _found(ctx, data_dir, name, "en", "Europe/London", None)
+    first = name == DEMO_NAME
+    domain = DEMO_DOMAIN if first else f"{_first_word(name)}.{DEMO_DOMAIN}"
     with session_scope(ctx.sessions) as session:
-        sign_ins = seed_demo(session, ctx.bylaws, KeyRing(ctx.settings.data_dir / "keys"), now())
+        sign_ins = seed_demo(
+            session,
+            ctx.bylaws,
+            KeyRing(ctx.settings.data_dir / "keys"),
+            now(),
+            domain=domain,
+            with_assets=first,
+        )
     click.echo(_("Demo trust in %(dir)s", dir=data_dir))
     click.echo(
         _(
@@ -182,15 +203,21 @@ def demo(ctx: CliContext, host: str, port: int, workers: int, dev: bool, no_serv
     )
     for sign_in in sign_ins:
         click.echo(f"  {sign_in.email:<34} {sign_in.description}")
-    click.echo(
-        _(
-            "A data consumer (client credentials): client_id %(id)s, secret %(secret)s",
-            id=DEMO_CONSUMER_ID,
-            secret=DEMO_CONSUMER_SECRET,
+    if first:
+        click.echo(
+            _(
+                "A data consumer (client credentials): client_id %(id)s, secret %(secret)s",
+                id=DEMO_CONSUMER_ID,
+                secret=DEMO_CONSUMER_SECRET,
+            )
         )
-    )
     if not no_serve:
         _serve(ctx, host, port, workers, dev)
+
+
+def _first_word(name: str) -> str:
+    words = "".join(c if c.isalnum() else " " for c in name.lower()).split()
+    return words[0] if words else "second"
 
 
 COMMANDS = [init, demo, serve]

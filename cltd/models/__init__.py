@@ -31,9 +31,17 @@ from cltd.models.governance import (
 from cltd.models.members import Member, MemberStatus, Seat, WebSession
 from cltd.models.oauth import ClientType, OAuthClient, OAuthCode, OAuthToken
 from cltd.models.peers import Peer, PeerDataset, PeerDecision
+from cltd.models.transfers import (
+    OPEN_STATES,
+    Direction,
+    Transfer,
+    TransferContributor,
+    TransferState,
+)
 
 __all__ = [
     "GENESIS_HASH",
+    "OPEN_STATES",
     "AccessEvent",
     "AccessEventContributor",
     "AccessRequest",
@@ -47,6 +55,7 @@ __all__ = [
     "Candidate",
     "ClientType",
     "Consent",
+    "Direction",
     "Election",
     "ElectionStatus",
     "ElectionVote",
@@ -70,6 +79,9 @@ __all__ = [
     "Record",
     "RequestStatus",
     "Seat",
+    "Transfer",
+    "TransferContributor",
+    "TransferState",
     "UTCDateTime",
     "WebSession",
 ]

@@ -15,6 +15,9 @@ class AssetStatus(StrEnum):
     HELD = "held"
     TRANSFERRED = "transferred"
     RETIRED = "retired"
+    # Received from another trust, not yet ours: sealed here, served by no one here until the
+    # sender's signed handover arrives.
+    ARRIVING = "arriving"
 
 
 class Asset(Base):
@@ -42,3 +45,5 @@ class Asset(Base):
     # After a transfer: who holds it now, and the proposal that decided it.
     custodian: Mapped[str | None] = mapped_column(String(300))
     decision_id: Mapped[int | None] = mapped_column(Integer)
+    # Received from another trust: {"trust", "origin", "dataset", "decision", "transfer"}.
+    provenance: Mapped[dict[str, object] | None] = mapped_column(JSONDocument)

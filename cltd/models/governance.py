@@ -31,6 +31,10 @@ class Proposal(Base):
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
     recipient: Mapped[str | None] = mapped_column(String(200))
     recipient_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A transfer to a pinned peer trust (executed as a signed offer to it).
+    recipient_peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"))
+    # An accept_asset proposal: the incoming transfer it decides.
+    transfer_pk: Mapped[int | None] = mapped_column(Integer)
     # A licence proposal answers one pending access request (a board-review purpose).
     access_request_id: Mapped[int | None] = mapped_column(ForeignKey("access_requests.id"))
     # An amendment carries the whole new bylaws file, checked before it could be proposed.

@@ -14,6 +14,9 @@ from cltd.models.base import Base, UTCDateTime
 class MemberStatus(StrEnum):
     ACTIVE = "active"
     LEFT = "left"
+    # A contributor of an asset received from another trust who is not a member here: their
+    # records are served under the consents they carried; no seat, no vote, no sign-in.
+    NON_MEMBER = "non-member"
 
 
 class Member(Base):

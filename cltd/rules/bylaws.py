@@ -54,6 +54,14 @@ class ProposalKind(StrEnum):
     RETIRE = "retire"
     LIFT_LOCK = "lift_lock"
     AMEND_BYLAWS = "amend_bylaws"
+    ACCEPT_ASSET = "accept_asset"  # an asset another trust offers us
+
+
+class Acceptor(StrEnum):
+    """Who accepts an asset another trust offers: the board by a proposal, or the steward."""
+
+    BOARD = "board"
+    STEWARD = "steward"
 
 
 class Comparison(StrEnum):
@@ -103,6 +111,12 @@ class AssetLockRules:
 
 
 @dataclass(frozen=True)
+class TransferRules:
+    incoming: Acceptor = Acceptor.BOARD
+    offer_days: int = 30  # an offer not accepted by then expires; the asset stays with its sender
+
+
+@dataclass(frozen=True)
 class Bylaws:
     version: str
     title: str
@@ -117,6 +131,7 @@ class Bylaws:
     # The contributors' part of each licence payment (the CLT owner's share of appreciation);
     # the rest goes to the commons fund.
     contributors_share: Fraction = Fraction(35, 100)
+    transfers: TransferRules = TransferRules()
 
     def class_keys(self) -> tuple[str, str, str]:
         a, b, c = (member_class.key for member_class in self.classes)
@@ -181,7 +196,7 @@ def _table(
 
 
 def _taxonomy_file(doc: Mapping[str, Any], source: str) -> str:
-    check_keys(doc, {*_TOP, "revenue"}, "", source, required=_TOP)
+    check_keys(doc, {*_TOP, "revenue", "transfers"}, "", source, required=_TOP)
     name: str = require(
         _table(doc, "taxonomy", "", source, {"file"}),
         "file",
@@ -204,6 +219,9 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
     votes = _table(doc, "votes", "", source, {"public"})
     revenue = _table(doc, "revenue", "", source, {"contributors_share"}, optional=True)
     share = revenue.get("contributors_share", "35/100")
+    transfers = _table(
+        doc, "transfers", "", source, {"incoming", "offer_days"}, set(), optional=True
+    )
     yes_no = N_("true or false")
     return Bylaws(
         version=require(doc, "version", str, N_('a string like "2026.1"'), "", source).strip(),
@@ -220,6 +238,14 @@ def _build(doc: Mapping[str, Any], source: str, taxonomy: PurposeTaxonomy, diges
         taxonomy=taxonomy,
         digest=digest,
         contributors_share=_fraction(share, "revenue.contributors_share", source, allow_zero=True),
+        transfers=TransferRules(
+            choice(transfers, "incoming", Acceptor, "transfers", source)
+            if "incoming" in transfers
+            else Acceptor.BOARD,
+            _positive(transfers, "offer_days", "transfers", source)
+            if "offer_days" in transfers
+            else 30,
+        ),
     )
 
 

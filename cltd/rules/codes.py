@@ -105,6 +105,26 @@ class Code(StrEnum):
     PEER_ALREADY_PINNED = "peer.already_pinned"
     PEER_UNKNOWN = "peer.unknown"
     PEER_KEY_MISMATCH = "peer.key_mismatch"
+    PEER_NOT_LOCKED = "peer.not_asset_locked"
+    BASE_URL_REQUIRED = "trust.base_url_required"
+    ASSET_BEING_OFFERED = "asset.being_offered"
+    TRANSFER_UNKNOWN = "transfer.unknown"
+    TRANSFER_NOT_OPEN = "transfer.not_open"
+    TRANSFER_EXPIRED = "transfer.expired"
+    TRANSFER_BOARD_DECIDES = "transfer.board_decides"
+    TRANSFER_STEWARD_DECIDES = "transfer.steward_decides"
+    TRANSFER_REASON_REQUIRED = "transfer.reason_required"
+    TRANSFER_ALREADY_PROPOSED = "transfer.already_before_the_board"
+    TRANSFER_UNKNOWN_TRUST = "transfer.unknown_trust"
+    TRANSFER_BAD_DOCUMENT = "transfer.bad_document"
+    TRANSFER_WRONG_RECIPIENT = "transfer.wrong_recipient"
+    TRANSFER_DECISION_NOT_RECOUNTED = "transfer.decision_not_recounted"
+    TRANSFER_DECISION_MISMATCH = "transfer.decision_mismatch"
+    TRANSFER_ASSET_NOT_LOCKED = "transfer.asset_not_locked"
+    TRANSFER_ASSET_NOT_HELD = "transfer.asset_not_held"
+    TRANSFER_REPLAYED = "transfer.replayed"
+    TRANSFER_PACKAGE_CHANGED = "transfer.package_changed"
+    TRANSFER_PACKAGE_INVALID = "transfer.package_invalid"
     AUDIT_ENTRY_ALTERED = "audit.entry_altered"
     AUDIT_ENTRY_MISSING = "audit.entry_missing"
     AUDIT_LINK_BROKEN = "audit.link_broken"
@@ -238,6 +258,49 @@ MESSAGES: dict[Code, str] = {
     Code.PEER_ALREADY_PINNED: N_("This trust already pins that peer."),
     Code.PEER_UNKNOWN: N_("This trust pins no such peer."),
     Code.PEER_KEY_MISMATCH: N_("The key the peer publishes is not the key you gave."),
+    Code.PEER_NOT_LOCKED: N_(
+        "That trust does not say it holds its assets under an asset lock, so this locked asset "
+        "cannot go to it."
+    ),
+    Code.BASE_URL_REQUIRED: N_(
+        "Set base_url in the trust's config.toml (its public address) before sending an offer "
+        "to another trust."
+    ),
+    Code.ASSET_BEING_OFFERED: N_(
+        "This asset is offered to another trust: nothing about it can change until that trust "
+        "accepts or refuses, or the offer expires."
+    ),
+    Code.TRANSFER_UNKNOWN: N_("There is no such transfer."),
+    Code.TRANSFER_NOT_OPEN: N_("This offer is no longer waiting for a decision."),
+    Code.TRANSFER_EXPIRED: N_(
+        "The offer expired before it was accepted; the asset stays with the trust that offered it."
+    ),
+    Code.TRANSFER_BOARD_DECIDES: N_(
+        "Our bylaws give this decision to the board: put the offer to the board as a proposal."
+    ),
+    Code.TRANSFER_STEWARD_DECIDES: N_("Our bylaws give this decision to the steward."),
+    Code.TRANSFER_REASON_REQUIRED: N_("Say why the offer is refused; the other trust sees it."),
+    Code.TRANSFER_ALREADY_PROPOSED: N_(
+        "This offer is already before the board, in proposal %(proposal)s."
+    ),
+    Code.TRANSFER_UNKNOWN_TRUST: N_(
+        "This trust does not pin the trust that sent the message; a steward must pin it first."
+    ),
+    Code.TRANSFER_BAD_DOCUMENT: N_("The message cannot be used: %(problem)s"),
+    Code.TRANSFER_WRONG_RECIPIENT: N_("The offer names another trust as its recipient."),
+    Code.TRANSFER_DECISION_NOT_RECOUNTED: N_("The decision record does not recount: %(problem)s"),
+    Code.TRANSFER_DECISION_MISMATCH: N_(
+        "The decision record is not a passed transfer of this asset to this trust."
+    ),
+    Code.TRANSFER_ASSET_NOT_LOCKED: N_(
+        "The asset offered is not asset-locked; this trust receives only locked assets."
+    ),
+    Code.TRANSFER_ASSET_NOT_HELD: N_("The trust that offers this asset does not hold it."),
+    Code.TRANSFER_REPLAYED: N_("This offer was already settled: it is a replay and was ignored."),
+    Code.TRANSFER_PACKAGE_CHANGED: N_(
+        "The asset's records or consents changed since they were fetched; they are fetched again."
+    ),
+    Code.TRANSFER_PACKAGE_INVALID: N_("The asset's records cannot be received: %(problem)s"),
     Code.AUDIT_ENTRY_ALTERED: N_(
         "Entry %(seq)s was changed after it was written: its contents no longer match its hash."
     ),

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     ProposalsDraft = "board:proposal:draft"
     ProposalsExecute = "board:proposal:execute"
     PeersManage = "steward:peer:manage"
+    TransfersDecide = "steward:transfer:decide"  # accept or refuse an offer, where bylaws allow
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

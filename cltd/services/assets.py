@@ -43,8 +43,13 @@ def create_asset(
     permitted: Mapping[str, Sequence[str]] | None = None,
     prohibited: Sequence[str] = (),
     duties: Sequence[str] = (),
+    status: AssetStatus = AssetStatus.HELD,
+    locked: bool | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Asset:
-    """Create an asset under the asset lock by default, with its record schema and policy."""
+    """Create an asset under the asset lock by default, with its record schema and policy.
+    An asset arriving from another trust is created ARRIVING, with its provenance: no one
+    sees it in the catalog until the sender hands it over (custody.receive)."""
     if not _SLUG.match(slug):
         raise InvalidInput(Code.ASSET_SLUG_INVALID, "slug")
     titles = _language_map(title)
@@ -78,10 +83,11 @@ def create_asset(
         fields=[{"name": s.name, "type": s.type.value, "required": s.required} for s in specs],
         contributing_classes=classes,
         policy=policy_document(policy),
-        locked=bylaws.asset_lock.locked_by_default,
-        status=AssetStatus.HELD,
+        locked=bylaws.asset_lock.locked_by_default if locked is None else locked,
+        status=status,
         created_at=at,
         modified_at=at,
+        provenance=dict(provenance) if provenance else None,
     )
     session.add(asset)
     session.flush()
@@ -91,9 +97,10 @@ def create_asset(
         action=AuditAction.ASSET_CREATED,
         subject=f"asset:{asset.id}",
         at=at,
-        details={"slug": slug, "locked": asset.locked},
+        details={"slug": slug, "locked": asset.locked, "status": status.value},
     )
-    asset.change_seq = entry.seq
+    if status == AssetStatus.HELD:
+        asset.change_seq = entry.seq
     return asset
 
 

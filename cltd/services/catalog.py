@@ -148,6 +148,11 @@ def dataset(bylaws: Bylaws, trust: Trust, asset: Asset) -> dict[str, Any]:
             "hasPolicy": _policy(bylaws, trust, asset, iri),
         }
     )
+    if asset.provenance:
+        # Received from another trust: where it came from, and by which transfer.
+        node["wasDerivedFrom"] = asset.provenance["dataset"]
+        node["receivedFrom"] = asset.provenance["trust"]
+        node["transferId"] = asset.provenance["transfer"]
     return node
 
 
@@ -158,7 +163,7 @@ def page(
     assets = list(
         session.scalars(
             select(Asset)
-            .where(Asset.change_seq > since)
+            .where(Asset.change_seq > since, Asset.status != AssetStatus.ARRIVING)
             .order_by(Asset.change_seq)
             .limit(limit + 1)
         )

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from cltd.models import Asset, Consent, Grant, Member, MemberStatus, OutboxJob
+from cltd.models import Asset, Consent, Grant, Member, MemberStatus
 from cltd.rules.codes import Code
 from cltd.rules.consent import ConsentState, consent_covers
 from cltd.rules.purposes import PurposeTaxonomy
-from cltd.services import audit
+from cltd.services import audit, outbox
 from cltd.services.audit import AuditAction
 from cltd.services.errors import Forbidden, InvalidInput, NotFound
 
@@ -167,22 +167,20 @@ def queue_notices(
     for held in session.scalars(query):
         if not held.client.webhook_url:
             continue
-        session.add(
-            OutboxJob(
-                kind=NOTICE_KIND,
-                target=held.client.webhook_url,
-                member_id=member.id,
-                payload={
-                    "type": "ConsentWithdrawn",
-                    "asset": held.asset.slug,
-                    "purpose": held.purpose,
-                    "contributor": f"member:{member.id}",
-                    "withdrawn_at": at.isoformat(),
-                    "client_id": held.client.client_id,
-                },
-                next_attempt_at=at,
-                created_at=at,
-            )
+        outbox.enqueue(
+            session,
+            NOTICE_KIND,
+            held.client.webhook_url,
+            {
+                "type": "ConsentWithdrawn",
+                "asset": held.asset.slug,
+                "purpose": held.purpose,
+                "contributor": f"member:{member.id}",
+                "withdrawn_at": at.isoformat(),
+                "client_id": held.client.client_id,
+            },
+            at,
+            member_id=member.id,
         )
 
 

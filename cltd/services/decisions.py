@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cltd.models import BallotRow, Proposal, Seat
+from cltd.models import BallotRow, Peer, Proposal, Seat, Transfer
 from cltd.rules.bylaws import ClassRule, Comparison
 from cltd.rules.tally import ClassCount, recount
 from cltd.services.catalog import Trust, contexts
@@ -69,6 +69,15 @@ def record(
         node["subject"] = f"{trust.base}/federation/datasets/{proposal.asset.slug}"
     if proposal.recipient:
         node["recipient"] = proposal.recipient
+    if proposal.recipient_peer_id is not None:
+        peer = session.get(Peer, proposal.recipient_peer_id)
+        if peer is not None:
+            node["recipientTrust"] = peer.origin + "/federation/trust"
+    if proposal.transfer_pk is not None:
+        incoming = session.get(Transfer, proposal.transfer_pk)
+        if incoming is not None:
+            node["subject"] = incoming.offer.get("dataset", {}).get("id")  # type: ignore[union-attr]
+            node["transferId"] = incoming.transfer_id
     if votes_public:
         seats = {s.id: f"{s.member_class}:{s.number}" for s in session.scalars(select(Seat))}
         node["ballot"] = [
@@ -141,6 +150,12 @@ def check_record(node: Mapping[str, Any]) -> bool:
                     f"class {row['memberClass']}: its counts do not give the stated result"
                 )
             classes.append((rule, count))
+        names = [row["memberClass"] for row in node["classResult"]]
+        if len(names) != 3 or len(set(names)) != 3:
+            raise RecountRefused("a decision is taken by exactly three member classes")
+        for rule, count in classes:
+            if count.seats < 1 or not 0 < rule.quorum <= 1 or not 0 < rule.threshold <= 1:
+                raise RecountRefused("a class has no seats, or a quorum or threshold out of range")
         stated = node["outcome"]
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
         if isinstance(error, RecountRefused):

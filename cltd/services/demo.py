@@ -19,6 +19,8 @@ from cltd.services.seats import assign_seat
 
 DEMO_PASSWORD = "commons-demo-2026"
 DEMO_ACTOR = "steward:demo"
+DEMO_DOMAIN = "demo.cltd.example"
+DEMO_NAME = "Riverside Community Data Trust"
 _FIRST_NAMES = {
     0: ["Ana", "Bram", "Chioma", "Dara"],
     1: ["Elif", "Fatou", "Goran", "Hana"],
@@ -32,15 +34,24 @@ class DemoSignIn:
     description: str
 
 
-def seed_demo(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) -> list[DemoSignIn]:
-    """Fill an empty trust; a trust that already has members is left as it is."""
+def seed_demo(
+    session: Session,
+    bylaws: Bylaws,
+    ring: KeyRing,
+    at: datetime,
+    *,
+    domain: str = DEMO_DOMAIN,
+    with_assets: bool = True,
+) -> list[DemoSignIn]:
+    """Fill an empty trust; a trust that already has members is left as it is. A second demo
+    trust (another DOMAIN for its people, no assets of its own) is one to move assets to."""
     sign_ins: list[DemoSignIn] = []
     if session.scalar(select(func.count()).select_from(Member)):
-        return _existing_sign_ins(session)
+        return _existing_sign_ins(session, domain)
     steward = add_member(
         session,
         bylaws,
-        email="steward@demo.cltd.example",
+        email=f"steward@{domain}",
         display_name="Sam Steward",
         member_class=bylaws.class_keys()[1],
         password=DEMO_PASSWORD,
@@ -55,7 +66,7 @@ def seed_demo(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) -> 
             member = add_member(
                 session,
                 bylaws,
-                email=f"{first.lower()}@demo.cltd.example".replace("í", "i"),
+                email=f"{first.lower()}@{domain}".replace("í", "i"),
                 display_name=f"{first} ({member_class})",
                 member_class=member_class,
                 password=DEMO_PASSWORD,
@@ -75,7 +86,8 @@ def seed_demo(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) -> 
                 sign_ins.append(DemoSignIn(member.email, f"board, {member_class} seat"))
             else:
                 sign_ins.append(DemoSignIn(member.email, f"member, {member_class}"))
-    _seed_data(session, bylaws, ring, at)
+    if with_assets:
+        _seed_data(session, bylaws, ring, at)
     return sign_ins
 
 
@@ -178,9 +190,9 @@ def _seed_data(session: Session, bylaws: Bylaws, ring: KeyRing, at: datetime) ->
     registered.client.secret_hash = oauth.digest(DEMO_CONSUMER_SECRET)
 
 
-def _existing_sign_ins(session: Session) -> list[DemoSignIn]:
+def _existing_sign_ins(session: Session, domain: str) -> list[DemoSignIn]:
     members = session.scalars(
-        select(Member).where(Member.email.like("%@demo.cltd.example")).order_by(Member.id)
+        select(Member).where(Member.email.like(f"%@{domain}")).order_by(Member.id)
     )
     return [DemoSignIn(m.email, _describe(m)) for m in members]
 

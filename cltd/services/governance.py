@@ -18,14 +18,19 @@ from cltd.models import (
     AssetStatus,
     AuditEntry,
     BallotRow,
+    Direction,
     ElectorateSeat,
     Member,
+    Peer,
     Proposal,
     ProposalStatus,
     RequestStatus,
     Seat,
+    Transfer,
+    TransferState,
 )
 from cltd.rules.bylaws import (
+    Acceptor,
     Bylaws,
     BylawsError,
     ClassRule,
@@ -113,6 +118,8 @@ def propose(
     recipient_locked: bool = False,
     access_request_id: int | None = None,
     bylaws_text: str | None = None,
+    recipient_peer_id: int | None = None,
+    transfer_pk: int | None = None,
 ) -> Proposal:
     """Draft a proposal (a seat holder or a steward). A locked asset cannot even be proposed
     for a recipient that is not asset-locked (invariant 3): lifting the lock is its own
@@ -121,7 +128,7 @@ def propose(
         raise Forbidden(Code.BOARD_ONLY, "author")
     if not title.strip():
         raise InvalidInput(Code.PROPOSAL_TITLE_REQUIRED, "title")
-    request = None
+    request = incoming = None
     if kind == ProposalKind.LICENCE:
         request = _pending_request(session, access_request_id)
         asset = request.asset
@@ -131,11 +138,22 @@ def propose(
             raise InvalidInput(Code.ASSET_UNKNOWN, "asset_id")
         if asset.status != AssetStatus.HELD:
             raise Conflict(Code.ASSET_NOT_HELD, "asset_id")
+    if kind == ProposalKind.TRANSFER and recipient_peer_id is not None:
+        # A trust we pin: its own signed description says whether it is asset-locked.
+        peer = session.get(Peer, recipient_peer_id)
+        if peer is None:
+            raise InvalidInput(Code.PEER_UNKNOWN, "recipient_peer_id")
+        recipient, recipient_locked = peer.name, peer.description.get("assetLocked") is True
+        if asset is not None and asset.locked and not recipient_locked:
+            raise Forbidden(Code.PEER_NOT_LOCKED, "recipient_peer_id")
     if kind == ProposalKind.TRANSFER:
         if not (recipient or "").strip():
             raise InvalidInput(Code.RECIPIENT_REQUIRED, "recipient")
         if asset is not None and asset.locked and not recipient_locked:
             raise Forbidden(Code.LOCKED_ASSET_UNLOCKED_RECIPIENT, "recipient_locked")
+    if kind == ProposalKind.ACCEPT_ASSET:
+        incoming = _open_offer(session, bylaws, transfer_pk, at)
+        recipient = None
     if kind == ProposalKind.LIFT_LOCK and asset is not None and not asset.locked:
         raise Conflict(Code.ASSET_NOT_LOCKED, "asset_id")
     if kind == ProposalKind.AMEND_BYLAWS:
@@ -151,6 +169,8 @@ def propose(
         recipient_locked=recipient_locked if kind == ProposalKind.TRANSFER else False,
         access_request_id=request.id if request is not None else None,
         bylaws_text=bylaws_text if kind == ProposalKind.AMEND_BYLAWS else None,
+        recipient_peer_id=recipient_peer_id if kind == ProposalKind.TRANSFER else None,
+        transfer_pk=incoming.id if kind == ProposalKind.ACCEPT_ASSET else None,
         status=ProposalStatus.DRAFT,
         rules={},
         created_by=author.id,
@@ -172,6 +192,28 @@ def propose(
         },
     )
     return proposal
+
+
+def _open_offer(
+    session: Session, bylaws: Bylaws, transfer_pk: int | None, at: datetime
+) -> Transfer:
+    """An offer from another trust, still open, that our bylaws give the board to decide."""
+    transfer = session.get(Transfer, transfer_pk) if transfer_pk is not None else None
+    if transfer is None or transfer.direction != Direction.INCOMING:
+        raise InvalidInput(Code.TRANSFER_UNKNOWN, "transfer")
+    if transfer.state != TransferState.OFFERED or transfer.expires_at <= at:
+        raise Conflict(Code.TRANSFER_NOT_OPEN, "transfer")
+    if bylaws.transfers.incoming != Acceptor.BOARD:
+        raise Forbidden(Code.TRANSFER_STEWARD_DECIDES, "transfer")
+    pending = session.scalar(
+        select(Proposal.id).where(
+            Proposal.transfer_pk == transfer.id,
+            Proposal.status.in_((ProposalStatus.DRAFT, ProposalStatus.OPEN, ProposalStatus.PASSED)),
+        )
+    )
+    if pending is not None:
+        raise Conflict(Code.TRANSFER_ALREADY_PROPOSED, "transfer", {"proposal": pending})
+    return transfer
 
 
 def _pending_request(session: Session, request_id: int | None) -> AccessRequest:
@@ -403,11 +445,29 @@ def ballot_of(session: Session, proposal: Proposal, member: Member) -> str | Non
 
 def asset_history(session: Session, asset_id: int) -> tuple[list[Proposal], list[AuditEntry]]:
     """What happened to an asset: the proposals about it and the audit entries naming it or
-    them, oldest first (the asset's own page shows custody moving only by decisions)."""
-    proposals = list(
-        session.scalars(select(Proposal).where(Proposal.asset_id == asset_id).order_by(Proposal.id))
+    them, oldest first (the asset's own page shows custody moving only by decisions). An asset
+    that came from another trust also has the offer it came with and the board's decision."""
+    incoming = list(
+        session.scalars(
+            select(Transfer).where(
+                Transfer.asset_id == asset_id, Transfer.direction == Direction.INCOMING
+            )
+        )
     )
-    subjects = [f"asset:{asset_id}"] + [f"proposal:{p.id}" for p in proposals]
+    proposals = list(
+        session.scalars(
+            select(Proposal)
+            .where(
+                (Proposal.asset_id == asset_id) | Proposal.transfer_pk.in_([t.id for t in incoming])
+            )
+            .order_by(Proposal.id)
+        )
+    )
+    subjects = (
+        [f"asset:{asset_id}"]
+        + [f"proposal:{p.id}" for p in proposals]
+        + [f"transfer:{t.transfer_id}" for t in incoming]
+    )
     entries = list(
         session.scalars(
             select(AuditEntry).where(AuditEntry.subject.in_(subjects)).order_by(AuditEntry.seq)

@@ -59,19 +59,17 @@ def add_member(
         raise InvalidInput(Code.PASSWORD_TOO_SHORT, "password", {"minimum": MIN_PASSWORD_LENGTH})
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise InvalidInput(Code.LOCALE_UNKNOWN, "locale")
-    if session.scalar(select(Member.id).where(Member.email == email)) is not None:
+    member = session.scalar(select(Member).where(Member.email == email))
+    if member is not None and member.status != MemberStatus.NON_MEMBER:
         raise Conflict(Code.EMAIL_TAKEN, "email")
-    member = Member(
-        email=email,
-        display_name=display_name,
-        member_class=member_class,
-        is_steward=is_steward,
-        password_hash=hash_password(password),
-        locale=locale,
-        status=MemberStatus.ACTIVE,
-        created_at=at,
-    )
-    session.add(member)
+    if member is None:
+        member = Member(email=email, created_at=at)
+        session.add(member)
+    # A contributor of an asset received from another trust becomes a member: the same row,
+    # so their records and the consents they carried stay theirs.
+    member.display_name, member.member_class = display_name, member_class
+    member.is_steward, member.locale = is_steward, locale
+    member.password_hash, member.status = hash_password(password), MemberStatus.ACTIVE
     session.flush()
     audit.record(
         session,

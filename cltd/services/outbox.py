@@ -6,6 +6,7 @@ so no two workers do it at once, and a worker that dies leaves it to be claimed 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +18,14 @@ from cltd.models import OutboxJob, OutboxStatus
 from cltd.services import audit
 from cltd.services.audit import AuditAction
 
+log = logging.getLogger(__name__)
+
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(hours=1)
+TRANSFER_LEASE = timedelta(minutes=15)
+NEVER_GIVEN_UP = "transfer."
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,28 @@ class Claimed:
     attempts: int
 
 
+def enqueue(
+    session: Session,
+    kind: str,
+    target: str,
+    payload: dict[str, object],
+    at: datetime,
+    *,
+    member_id: int | None = None,
+) -> None:
+    """Queue a job in the caller's transaction: it is done only if the change commits."""
+    session.add(
+        OutboxJob(
+            kind=kind,
+            target=target,
+            payload=payload,
+            member_id=member_id,
+            next_attempt_at=at,
+            created_at=at,
+        )
+    )
+
+
 def claim(session: Session, at: datetime, *, limit: int = 20) -> list[Claimed]:
     jobs = session.scalars(
         select(OutboxJob)
@@ -40,7 +68,11 @@ def claim(session: Session, at: datetime, *, limit: int = 20) -> list[Claimed]:
         .with_for_update(skip_locked=True)
     ).all()
     for job in jobs:
-        job.next_attempt_at = at + LEASE  # leased: invisible to other workers until then
+        # Leased: invisible to other workers until then. A transfer's step may move a whole
+        # asset's records, so it holds its lease for longer.
+        job.next_attempt_at = at + (
+            TRANSFER_LEASE if job.kind.startswith(NEVER_GIVEN_UP) else LEASE
+        )
     return [Claimed(j.id, j.kind, j.target, dict(j.payload), j.attempts) for j in jobs]
 
 
@@ -66,7 +98,11 @@ def settle(session: Session, job_id: int, error: str | None, at: datetime) -> No
         )
         return
     job.last_error = error[:500]
-    if job.attempts >= MAX_ATTEMPTS:
+    if job.kind.startswith(NEVER_GIVEN_UP):
+        # A transfer half done must be finished, however long the other trust is away:
+        # given up, it could leave an asset on offer for good, or with neither trust.
+        job.next_attempt_at = at + min(backoff(job.attempts), LONGEST_WAIT)
+    elif job.attempts >= MAX_ATTEMPTS:
         job.status = OutboxStatus.DEAD
     else:
         job.next_attempt_at = at + backoff(job.attempts)
@@ -85,7 +121,13 @@ def run_once(
     finally:
         session.close()
     for job in claimed:
-        error = deliver(job)
+        try:
+            error = deliver(job)
+        # One job that fails in a way no one foresaw must not stop the others, nor stay
+        # unsettled (claimed again and again after each lease).
+        except Exception as unexpected:
+            log.exception("outbox job %s (%s) failed", job.id, job.kind)
+            error = f"an unexpected error: {unexpected}"
         session = sessions()
         try:
             settle(session, job.id, error, now())

@@ -126,6 +126,18 @@ def verify(document: dict[str, Any], key_multibase: str, did: str, origin: str) 
     return created
 
 
+def read_signed(raw: bytes) -> dict[str, Any]:
+    """Parse a message from a peer (an offer, an acceptance) within the JSON-LD limits."""
+    return _document(raw)
+
+
+def check_message(document: dict[str, Any], peer: Peer) -> datetime:
+    """A message PEER sent us is in our vocabulary and every proof verifies with the key we
+    pinned for it. When it was signed."""
+    _expect_contexts(document, peer.origin)
+    return verify(document, peer.key_multibase, peer.did, peer.origin)
+
+
 def introduce(fetcher: PeerFetcher, url: str) -> Introduction:
     """Fetch a peer's DID document and description and check they agree, before pinning."""
     origin = origin_of(url)

@@ -36,7 +36,7 @@ from cltd.rules.consent import covering_purposes
 from cltd.rules.fields import check_record
 from cltd.rules.policy import purpose_use, served_fields
 from cltd.rules.purposes import PurposeTaxonomy
-from cltd.services import audit
+from cltd.services import audit, transfers
 from cltd.services.assets import fields_of, policy_of
 from cltd.services.audit import AuditAction
 from cltd.services.datakeys import DataKeys
@@ -88,6 +88,7 @@ def contribute(
     values: Mapping[str, Any],
     at: datetime,
 ) -> Record:
+    transfers.refuse_if_offered(session, asset.id)
     record = _seal_record(DataKeys(session, ring), asset, member, values, at)
     session.add(record)
     session.flush()
@@ -128,6 +129,7 @@ def import_records(
     at: datetime,
 ) -> int:
     """All or nothing: the caller's transaction rolls back on the first bad row."""
+    transfers.refuse_if_offered(session, asset.id)
     keys = DataKeys(session, ring)
     members: dict[str, Member | None] = {}
     count = 0
@@ -229,7 +231,8 @@ def read_page(
             .where(
                 Record.asset_id == asset.id,
                 Record.id > after,
-                Member.status == MemberStatus.ACTIVE,
+                # Contributors of an asset received from another trust are served too.
+                Member.status.in_((MemberStatus.ACTIVE, MemberStatus.NON_MEMBER)),
                 consent_filter(taxonomy, asset.id, purpose, at),
             )
             .order_by(Record.id)

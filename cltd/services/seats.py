@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cltd.models import Member, Seat
+from cltd.models import Member, MemberStatus, Seat
 from cltd.rules.bylaws import Bylaws
 from cltd.rules.codes import Code
 from cltd.services import audit
@@ -33,6 +33,8 @@ def assign_seat(
         raise InvalidInput(
             Code.SEAT_UNKNOWN, "number", {"member_class": member_class, "number": number}
         )
+    if member.status != MemberStatus.ACTIVE:
+        raise InvalidInput(Code.MEMBER_NOT_ACTIVE, "member")
     if member.member_class != member_class:
         raise InvalidInput(
             Code.SEAT_WRONG_CLASS,

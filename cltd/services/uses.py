@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cltd.models import AccessEvent, AccessEventContributor, OutboxJob
+from cltd.models import (
+    AccessEvent,
+    AccessEventContributor,
+    OutboxJob,
+    Transfer,
+    TransferContributor,
+    TransferState,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,43 @@ def uses_of(session: Session, member_id: int, *, limit: int = 500) -> list[Use]:
             part.record_count,
         )
         for part, event in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Move:
+    """The member's records in an asset went to another trust, by decision of the board."""
+
+    at: datetime
+    trust: str
+    trust_url: str
+    asset_slug: str
+    asset_title: dict[str, str]
+    records: int
+    transfer_id: str
+
+
+def moves_of(session: Session, member_id: int) -> list[Move]:
+    rows = session.execute(
+        select(TransferContributor, Transfer)
+        .join(Transfer, Transfer.id == TransferContributor.transfer_pk)
+        .where(
+            TransferContributor.member_id == member_id,
+            Transfer.state == TransferState.COMPLETED,
+        )
+        .order_by(Transfer.updated_at.desc())
+    ).all()
+    return [
+        Move(
+            transfer.updated_at,
+            transfer.peer.name,
+            transfer.peer.origin,
+            transfer.asset.slug if transfer.asset else "",
+            dict(transfer.title),
+            part.record_count,
+            transfer.transfer_id,
+        )
+        for part, transfer in rows
     ]
 
 

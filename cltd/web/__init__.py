@@ -87,16 +87,19 @@ def create_app(
     from cltd.web.oauth.server import build_server
     from cltd.web.oauth.views import bp as oauth_bp
     from cltd.web.pages import bp as pages_bp
+    from cltd.web.transfer_messages import bp as transfer_messages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(oauth_bp)
     app.register_blueprint(federation_bp)
+    app.register_blueprint(transfer_messages_bp)
     app.extensions["cltd_oauth"] = build_server(app)
     # The API checks CSRF itself for session callers (bearer callers carry no cookie), and the
     # OAuth endpoints that clients call directly authenticate the client instead.
     csrf.exempt(api_bp)
+    csrf.exempt(transfer_messages_bp)  # signed by the peer trust, verified against its key
     for endpoint in ("oauth.token", "oauth.revoke", "oauth.introspect"):
         csrf.exempt(app.view_functions[endpoint])
     _limit_signin(app, limiter, settings)

@@ -67,6 +67,8 @@ def proposal_view(
         "asset_id": proposal.asset_id,
         "recipient": proposal.recipient,
         "recipient_locked": proposal.recipient_locked,
+        "recipient_peer_id": proposal.recipient_peer_id,
+        "transfer_pk": proposal.transfer_pk,
         "access_request_id": proposal.access_request_id,
         "bylaws_text": proposal.bylaws_text,
         "created_by": proposal.created_by,

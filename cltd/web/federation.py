@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from cltd.adapters import dataintegrity, jsonld, rotation
 from cltd.adapters.clock import now
 from cltd.config import SUPPORTED_LOCALES
-from cltd.models import Asset, Proposal
+from cltd.models import Asset, AssetStatus, Proposal
 from cltd.services import catalog, decisions, peers
 from cltd.web.identity import published, signing_key, trust_base, trust_did, verification_method
 from cltd.web.state import db, state
@@ -130,7 +130,7 @@ def decision_record(proposal_id: int) -> Response:
 @bp.get("/federation/datasets/<slug>")
 def dataset(slug: str) -> Response:
     asset = db().query(Asset).filter(Asset.slug == slug).one_or_none()
-    if asset is None:
+    if asset is None or asset.status == AssetStatus.ARRIVING:
         abort(404)
     node = catalog.dataset(state().bylaws, _trust(), asset)
     return _json_ld({"@context": catalog.contexts(trust_base()), **node})

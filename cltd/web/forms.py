@@ -219,6 +219,11 @@ class ProposalForm(FlaskForm):
         _l("Recipient (for a transfer)"), validators=[Optional(), Length(max=200), _printable()]
     )
     recipient_locked = BooleanField(_l("The recipient is asset-locked (another trust)"))
+    recipient_peer_id = SelectField(
+        _l("To a trust we pin (for a transfer)"),
+        validators=[Optional(), Regexp(r"^\d{1,9}$")],
+        validate_choice=False,
+    )
     access_request_id = SelectField(
         _l("Access request (for a licence)"), validators=[Optional()], validate_choice=False
     )
@@ -230,6 +235,15 @@ class ProposalForm(FlaskForm):
 
 class PlainForm(FlaskForm):
     """A button that only needs its CSRF token (open a vote, carry out a decision)."""
+
+
+class RefuseOfferForm(FlaskForm):
+    """A steward refusing an asset another trust offers: the reason goes to that trust."""
+
+    reason = StringField(
+        _l("Why (the other trust sees it)"),
+        validators=[Optional(), Length(max=500), _printable()],
+    )
 
 
 class BallotForm(FlaskForm):

@@ -42,7 +42,7 @@ def _titles() -> dict[int, str]:
 
 
 def wants_problem_json() -> bool:
-    if request.path.startswith(("/api/", "/healthz")):
+    if request.path.startswith(("/api/", "/healthz", "/federation/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
     return best in ("application/json", PROBLEM_JSON)

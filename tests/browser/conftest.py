@@ -6,6 +6,7 @@ binary the browser tests skip with a reason (fail under CLTD_TEST_STRICT=1, as i
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from cltd.adapters.clock import now
 from cltd.db import make_sessionmaker, session_scope
-from cltd.rules.bylaws import Bylaws
+from cltd.resources import default_bylaws_path
+from cltd.rules.bylaws import Bylaws, load_bylaws
 from cltd.services.members import add_member
+from cltd.services.seats import assign_seat
 from tests.conftest import TEST_PASSWORD, make_settings, skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,6 +72,39 @@ def admit(trust: LiveTrust, bylaws: Bylaws, email: str, name: str, **extra: obje
             actor="steward:test",
             at=now(),
             **extra,  # type: ignore[arg-type]
+        )
+
+
+def one_seat_bylaws(folder: Path) -> Bylaws:
+    """The default bylaws with one seat per class, written to FOLDER (beside the purposes)."""
+    folder.mkdir(parents=True)
+    shutil.copy(default_bylaws_path().parent / "purposes.toml", folder)
+    text = default_bylaws_path().read_text(encoding="utf-8").replace("seats = 3", "seats = 1")
+    (folder / "bylaws.toml").write_text(text, encoding="utf-8")
+    return load_bylaws(folder / "bylaws.toml")
+
+
+def seat_voters(session: Session, bylaws: Bylaws, voters: dict[str, str]) -> None:
+    """Admit each {class: email} voter and give them their class's seat 1."""
+    for member_class, email in voters.items():
+        member = add_member(
+            session,
+            bylaws,
+            email=email,
+            display_name=email.split("@")[0].title(),
+            member_class=member_class,
+            password=TEST_PASSWORD,
+            actor="steward:test",
+            at=now(),
+        )
+        assign_seat(
+            session,
+            bylaws,
+            member=member,
+            member_class=member_class,
+            number=1,
+            actor="steward:test",
+            at=now(),
         )
 
 

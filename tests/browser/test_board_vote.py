@@ -4,7 +4,6 @@ executed transfer appears in the asset's history."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +14,8 @@ from werkzeug.serving import make_server
 
 from cltd.adapters.clock import now
 from cltd.db import make_sessionmaker, session_scope
-from cltd.resources import default_bylaws_path
-from cltd.rules.bylaws import load_bylaws
 from cltd.services import assets
-from cltd.services.members import add_member
-from cltd.services.seats import assign_seat
-from tests.browser.conftest import LiveTrust
+from tests.browser.conftest import LiveTrust, one_seat_bylaws, seat_voters
 from tests.conftest import TEST_PASSWORD, make_settings
 
 VOTERS = {"contributor": "ana@b.org", "community": "ben@b.org", "public": "cleo@b.org"}
@@ -31,34 +26,10 @@ def small_board_trust(fresh_database: tuple[str, Engine], tmp_path: Path) -> Ite
     """A trust whose bylaws give each class one seat, each held; and one locked asset."""
     from cltd.web import create_app
 
-    governance = tmp_path / "governance"
-    governance.mkdir()
-    shutil.copy(default_bylaws_path().parent / "purposes.toml", governance)
-    text = default_bylaws_path().read_text(encoding="utf-8").replace("seats = 3", "seats = 1")
-    (governance / "bylaws.toml").write_text(text, encoding="utf-8")
-    bylaws = load_bylaws(governance / "bylaws.toml")
+    bylaws = one_seat_bylaws(tmp_path / "governance")
     url, engine = fresh_database
     with session_scope(make_sessionmaker(engine)) as session:
-        for member_class, email in VOTERS.items():
-            member = add_member(
-                session,
-                bylaws,
-                email=email,
-                display_name=email.split("@")[0].title(),
-                member_class=member_class,
-                password=TEST_PASSWORD,
-                actor="steward:test",
-                at=now(),
-            )
-            assign_seat(
-                session,
-                bylaws,
-                member=member,
-                member_class=member_class,
-                number=1,
-                actor="steward:test",
-                at=now(),
-            )
+        seat_voters(session, bylaws, VOTERS)
         assets.create_asset(
             session,
             bylaws,
@@ -71,7 +42,7 @@ def small_board_trust(fresh_database: tuple[str, Engine], tmp_path: Path) -> Ite
             fields=[{"name": "v", "type": "text"}],
         )
     app = create_app(
-        make_settings(tmp_path / "data", url, bylaws_path=governance / "bylaws.toml"),
+        make_settings(tmp_path / "data", url, bylaws_path=tmp_path / "governance" / "bylaws.toml"),
         engine=engine,
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)

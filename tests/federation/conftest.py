@@ -83,3 +83,18 @@ def start_trust(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Callable
         server.shutdown()  # type: ignore[attr-defined]
         thread.join(timeout=10)
         engine.dispose()
+
+
+Trusts = tuple[LiveTrust, LiveTrust, int]
+
+
+@pytest.fixture
+def trusts(start_trust: Callable[[str], LiveTrust]) -> Trusts:
+    """A holds a locked asset whose transfer to B its board passed; the offer is not sent.
+    With B's peer id at A."""
+    from tests.federation.transfer_support import pass_transfer, pin_each_other, seed_asset
+
+    a, b = start_trust("Riverside"), start_trust("Northern")
+    b_at_a, _ = pin_each_other(a, b)
+    pass_transfer(a, seed_asset(a), b_at_a)
+    return a, b, b_at_a

@@ -13,12 +13,14 @@ import pytest
 
 from cltd.resources import default_bylaws_path
 from cltd.rules.bylaws import (
+    Acceptor,
     Bylaws,
     BylawsError,
     ClassRule,
     Comparison,
     ProposalKind,
     TieBreak,
+    TransferRules,
     load_bylaws,
     parse_bylaws,
 )
@@ -198,6 +200,10 @@ def test_bad_fixture_names_file_and_key(path: Path) -> None:
         ('tie_break = "lot"', 'tie_break = "coin"', "elections.tie_break"),
         ("public = false", "public = 0", "votes.public"),
         ("[votes]", "[votes]\nsecret = true", "votes.secret"),
+        ('incoming = "board"', 'incoming = "members"', "transfers.incoming"),
+        ("offer_days = 30", "offer_days = 0", "transfers.offer_days"),
+        ("offer_days = 30", 'offer_days = "a month"', "transfers.offer_days"),
+        ("[transfers]", "[transfers]\nrecipient = true", "transfers.recipient"),
     ],
 )
 def test_bad_value_names_key(
@@ -255,3 +261,21 @@ def test_rules_import_no_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_transfers_between_trusts_default_to_the_board(shipped: Bylaws, shipped_text: str) -> None:
+    """[transfers] is optional: without it, the board accepts offers, open for 30 days."""
+    assert shipped.transfers == TransferRules(Acceptor.BOARD, 30)
+    start = shipped_text.index("[transfers]")
+    end = shipped_text.index("# --- Consumers")
+    without = parse(shipped_text[:start] + shipped_text[end:], shipped.taxonomy)
+    assert without.transfers == TransferRules(Acceptor.BOARD, 30)
+    steward = parse(
+        shipped_text.replace('incoming = "board"', 'incoming = "steward"').replace(
+            "offer_days = 30", "offer_days = 7"
+        ),
+        shipped.taxonomy,
+    )
+    assert steward.transfers == TransferRules(Acceptor.STEWARD, 7)
+    assert steward.digest != shipped.digest
+    assert ProposalKind.ACCEPT_ASSET in shipped.decisions

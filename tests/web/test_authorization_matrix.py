@@ -28,7 +28,7 @@ from cltd.services import elections, governance, oauth
 from cltd.services.seats import assign_seat
 from tests.conftest import TEST_PASSWORD
 from tests.oauth.test_code_flow import REDIRECT, pkce
-from tests.support import mint, register
+from tests.support import mint, register, transfer_row
 from tests.web.helpers import csrf_token, sign_in
 
 CALLERS = ("anonymous", "member_a", "member_b", "board", "steward", "consumer", "wrong_scope")
@@ -131,6 +131,7 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
         ("pages.sync_peer", "POST"): Route(
             f"/steward/peers/{ids['peer']}/sync", steward_page(302), {}, form=True
         ),
+        **_transfer_routes(ids),
         ("pages.federated_catalog", "GET"): Route("/catalog?q=survey", members_only(200)),
         ("pages.network", "GET"): Route("/network", members_only(200)),
         ("api.list_peers", "GET"): Route("/api/v1/peers", api(403, 403, 403, steward=200)),
@@ -287,6 +288,64 @@ def _routes(w: World) -> dict[tuple[str, str], Route]:
         ),
         ("api.my_uses", "GET"): Route("/api/v1/me/uses", api(200, 403, 403)),
         **_board_routes(ids, n),
+    }
+
+
+def _transfer_routes(ids: dict[str, Any]) -> dict[tuple[str, str], Route]:
+    """Transfers: stewards decide offers received (under the default bylaws the board does, so
+    a steward's accept is refused: a flash on the page, 403 from the API); seat holders and
+    stewards put an offer to the board; every member lists them."""
+    board_or_steward = {**members_only(403), "board": 302, "steward": 302}
+    refusal = {"reason": "We hold no housing data."}
+    unknown = "0" * 32
+    return {
+        ("pages.steward_transfers", "GET"): Route("/steward/transfers", steward_page(200)),
+        ("pages.accept_transfer", "POST"): Route(
+            f"/steward/transfers/{ids['offer_accept']}/accept", steward_page(302), {}, form=True
+        ),
+        ("pages.refuse_transfer", "POST"): Route(
+            f"/steward/transfers/{ids['offer_refuse_page']}/refuse",
+            steward_page(302),
+            refusal,
+            form=True,
+        ),
+        # The board member puts the offer to the board first; the steward, allowed too, then
+        # finds it already there (one proposal per offer).
+        ("pages.propose_transfer", "POST"): Route(
+            f"/steward/transfers/{ids['offer_propose_page']}/propose",
+            {**board_or_steward, "steward": 409},
+            {},
+            form=True,
+        ),
+        # Messages from peer trusts: signed by the peer, so no caller here gets past the check.
+        ("transfer_messages.receive_offer", "POST"): Route(
+            "/federation/offers", everyone(403), {"type": "TransferOffer"}
+        ),
+        ("transfer_messages.offer", "GET"): Route(
+            f"/federation/transfers/{unknown}", everyone(404)
+        ),
+        ("transfer_messages.serve_package", "POST"): Route(
+            f"/federation/transfers/{unknown}/package", everyone(404), {}
+        ),
+        ("transfer_messages.accept_handover", "POST"): Route(
+            f"/federation/transfers/{unknown}/acceptance", everyone(404), {}
+        ),
+        ("transfer_messages.refusal", "POST"): Route(
+            f"/federation/transfers/{unknown}/refusal", everyone(404), {}
+        ),
+        ("api.list_transfers", "GET"): Route("/api/v1/transfers", api(200, 403, 403)),
+        ("api.accept_transfer", "POST"): Route(
+            f"/api/v1/transfers/{ids['offer_accept']}/accept", api(403, 403, 403)
+        ),
+        ("api.refuse_transfer", "POST"): Route(
+            f"/api/v1/transfers/{ids['offer_refuse_api']}/refuse",
+            api(403, 403, 403, steward=200),
+            refusal,
+        ),
+        ("api.propose_transfer", "POST"): Route(
+            f"/api/v1/transfers/{ids['offer_propose_api']}/proposal",
+            api(403, 403, 403, board=201, steward=409),
+        ),
     }
 
 
@@ -466,6 +525,16 @@ def _board_world(db_session: Session, make_member, bylaws: Bylaws, people: dict[
     db_session.flush()
     ids = {
         "peer": peer.id,
+        **{
+            name: transfer_row(db_session, peer).id
+            for name in (
+                "offer_accept",
+                "offer_refuse_page",
+                "offer_refuse_api",
+                "offer_propose_page",
+                "offer_propose_api",
+            )
+        },
         "spare_asset": spare.id,
         "proposal_open": drafted("Open", opened=True),
         "draft_page": drafted("Draft for the page"),
@@ -479,6 +548,20 @@ def _board_world(db_session: Session, make_member, bylaws: Bylaws, people: dict[
     }
     licence = governance.get_proposal(db_session, ids["licence"])
     licence.kind = ProposalKind.LICENCE.value
+    # Under the default bylaws the board decides offers: the steward refuses one only after
+    # the board rejected it.
+    rejected = governance.propose(
+        db_session,
+        bylaws,
+        author=people["board"],
+        kind=ProposalKind.ACCEPT_ASSET,
+        title="Accept the offer?",
+        text="",
+        at=at,
+        transfer_pk=ids["offer_refuse_api"],
+    )
+    governance.open_voting(db_session, bylaws, rejected, actor="steward:test", at=at)
+    rejected.status, rejected.closed_at, rejected.closed_seq = "rejected", at, rejected.id
     community = [make_member("community", name=f"Candidate {n}") for n in range(2)]
     upcoming = elections.call_election(
         db_session,

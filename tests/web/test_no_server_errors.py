@@ -80,8 +80,12 @@ def test_generated_requests_never_get_a_server_error(app, make_member, signed_in
         ("POST", "/signin", {"data": {"email": "a\x00@example.org", "password": "x"}}, "email"),
         ("GET", "/", {"query_string": {"next": "/\x00"}}, "next"),
         ("POST", "/api/v1/clients", {"json": {"name": "Seed\u0000Counter"}}, "name"),
-        ("PUT", "/api/v1/consents", {"json": {"purpose": "x", "nested": [{"k": "\u0000"}]}},
-         "nested.0.k"),
+        (
+            "PUT",
+            "/api/v1/consents",
+            {"json": {"purpose": "x", "nested": [{"k": "\u0000"}]}},
+            "nested.0.k",
+        ),
     ],
 )
 def test_a_nul_character_is_refused_naming_its_field(  # type: ignore[no-untyped-def]

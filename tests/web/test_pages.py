@@ -122,6 +122,9 @@ def test_stylesheet_is_served(client: FlaskClient) -> None:
 # Called by OAuth clients, which authenticate themselves (RFC 6749 §2.3); a browser's cookie
 # gives no power there, so they carry no CSRF token (see test_client_endpoints_ignore_cookies).
 CLIENT_AUTHENTICATED = {"oauth.token", "oauth.revoke", "oauth.introspect"}
+# Messages from peer trusts carry no cookie: each is signed, and verified against the key this
+# trust pinned for its sender (tests/federation/test_transfer_refusals.py).
+SIGNED_BY_PEER = "transfer_messages."
 
 
 def _post_routes(app: Flask) -> list[str]:
@@ -130,11 +133,26 @@ def _post_routes(app: Flask) -> list[str]:
         from flask import url_for
 
         for rule in app.url_map.iter_rules():
-            if rule.endpoint in CLIENT_AUTHENTICATED:
+            if rule.endpoint in CLIENT_AUTHENTICATED or rule.endpoint.startswith(SIGNED_BY_PEER):
                 continue
             if "POST" in (rule.methods or ()):
                 paths.append(url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1)))
     return sorted(paths)
+
+
+def test_a_peer_message_without_a_valid_signature_changes_nothing(
+    client: FlaskClient, make_member: MakeMember, db_session: Session
+) -> None:
+    """A browser tricked into posting to a peer-message route (with the member's cookie)
+    carries no signature from a pinned trust: refused, nothing written."""
+    member = make_member()
+    sign_in(client, member.email, TEST_PASSWORD)
+    before = audit_count(db_session)
+    for path in ("/federation/offers", "/federation/transfers/" + "0" * 32 + "/acceptance"):
+        response = client.post(path, data={"email": "x@example.org"})
+        assert response.status_code in (403, 404, 422), path
+        assert response.mimetype == "application/problem+json", path
+    assert audit_count(db_session) == before
 
 
 def test_the_known_post_routes_are_all_enumerated(app: Flask) -> None:

@@ -16,4 +16,5 @@ from cltd.web.api import (  # noqa: E402, F401
     me,
     openapi,
     tokens,
+    transfers,
 )

@@ -25,39 +25,26 @@ from cltd.adapters.clock import now
 from cltd.models import Member
 from cltd.rules.bylaws import ProposalKind
 from cltd.rules.codes import Code
-from cltd.rules.roles import Permission, Scope, allows
+from cltd.rules.roles import Permission, Scope
 from cltd.rules.tally import Ballot
 from cltd.services import assets as asset_service
 from cltd.services import custody, governance, ledger, members
 from cltd.services import elections as election_service
 from cltd.services import seats as seat_service
-from cltd.services.errors import Forbidden, NotFound
+from cltd.services.errors import NotFound
 from cltd.web.api import bp
-from cltd.web.auth import current_member, current_roles
+from cltd.web.api.callers import member_caller, require
 from cltd.web.board_view import election_view, proposal_view
+from cltd.web.identity import trust_base
 from cltd.web.inputs import json_body, parse_time
 from cltd.web.oauth.resource import api_access
 from cltd.web.state import db, state, writes
 
 
-def _member() -> Member:
-    member = current_member()
-    if member is None:
-        raise Forbidden(Code.MEMBER_ONLY)
-    return member
-
-
-def _require(permission: Permission, code: Code = Code.STEWARD_ONLY) -> Member:
-    member = _member()
-    if not allows(current_roles(), permission):
-        raise Forbidden(code)
-    return member
-
-
 @bp.get("/proposals")
 @api_access(Scope.BoardRead)
 def list_proposals() -> Response:
-    member, at = _member(), now()
+    member, at = member_caller(), now()
     return jsonify(
         proposals=[proposal_view(db(), p, member, at) for p in governance.list_proposals(db())]
     )
@@ -66,7 +53,7 @@ def list_proposals() -> Response:
 @bp.post("/proposals")
 @api_access(Scope.BoardWrite)
 def draft_proposal() -> tuple[Response, int]:
-    member = _require(Permission.ProposalsDraft, Code.BOARD_ONLY)
+    member = require(Permission.ProposalsDraft, Code.BOARD_ONLY)
     body = json_body("proposal.schema.json")
     asset = None
     if "asset_id" in body:
@@ -85,6 +72,7 @@ def draft_proposal() -> tuple[Response, int]:
         recipient_locked=body.get("recipient_locked", False),
         access_request_id=body.get("access_request_id"),
         bylaws_text=body.get("bylaws_text"),
+        recipient_peer_id=body.get("recipient_peer_id"),
     )
     return jsonify(proposal_view(db(), proposal, member, at)), 201
 
@@ -92,14 +80,14 @@ def draft_proposal() -> tuple[Response, int]:
 @bp.get("/proposals/<int:proposal_id>")
 @api_access(Scope.BoardRead)
 def get_proposal(proposal_id: int) -> Response:
-    member = _member()
+    member = member_caller()
     return jsonify(proposal_view(db(), governance.get_proposal(db(), proposal_id), member, now()))
 
 
 @bp.post("/proposals/<int:proposal_id>/open")
 @api_access(Scope.BoardWrite)
 def open_proposal(proposal_id: int) -> Response:
-    member = _require(Permission.ProposalsDraft, Code.BOARD_ONLY)
+    member = require(Permission.ProposalsDraft, Code.BOARD_ONLY)
     at = now()
     proposal = governance.get_locked(db(), proposal_id)
     governance.open_voting(
@@ -111,7 +99,7 @@ def open_proposal(proposal_id: int) -> Response:
 @bp.put("/proposals/<int:proposal_id>/ballot")
 @api_access(Scope.ProposalsVote)
 def cast_ballot(proposal_id: int) -> Response:
-    member = _member()
+    member = member_caller()
     body = json_body("ballot.schema.json")
     at = now()
     governance.cast(db(), proposal_id, member=member, choice=Ballot(body["choice"]), at=at)
@@ -121,10 +109,15 @@ def cast_ballot(proposal_id: int) -> Response:
 @bp.post("/proposals/<int:proposal_id>/execute")
 @api_access(Scope.BoardWrite)
 def execute_proposal(proposal_id: int) -> Response:
-    member = _require(Permission.ProposalsExecute, Code.BOARD_ONLY)
+    member = require(Permission.ProposalsExecute, Code.BOARD_ONLY)
     at = now()
     proposal = custody.execute(
-        db(), proposal_id, actor=members.actor_of(member), at=at, bylaws=state().bylaws
+        db(),
+        proposal_id,
+        actor=members.actor_of(member),
+        at=at,
+        bylaws=state().bylaws,
+        our_base=trust_base(),
     )
     return jsonify(proposal_view(db(), proposal, member, at))
 
@@ -132,7 +125,7 @@ def execute_proposal(proposal_id: int) -> Response:
 @bp.post("/proposals/<int:proposal_id>/payments")
 @api_access(Scope.BoardWrite)
 def record_payment(proposal_id: int) -> tuple[Response, int]:
-    member = _require(Permission.PaymentsRecord)
+    member = require(Permission.PaymentsRecord)
     body = json_body("payment.schema.json")
     payment = ledger.record_payment(
         db(),
@@ -161,7 +154,7 @@ def record_payment(proposal_id: int) -> tuple[Response, int]:
 @bp.get("/ledger")
 @api_access(Scope.BoardRead)
 def list_ledger() -> Response:
-    member = _member()
+    member = member_caller()
     return jsonify(
         payments=[
             {
@@ -195,14 +188,14 @@ def _seat(seat: Any) -> dict[str, Any]:
 @bp.get("/seats")
 @api_access(Scope.BoardRead)
 def list_seats() -> Response:
-    _member()
+    member_caller()
     return jsonify(seats=[_seat(s) for s in seat_service.board(db(), state().bylaws)])
 
 
 @bp.put("/seats/<member_class>/<int:number>")
 @api_access(Scope.BoardWrite)
 def assign_seat(member_class: str, number: int) -> Response:
-    steward = _require(Permission.SeatsAssign)
+    steward = require(Permission.SeatsAssign)
     body = json_body("seat.schema.json")
     holder = db().get(Member, body["member_id"])
     if holder is None:
@@ -224,7 +217,7 @@ def assign_seat(member_class: str, number: int) -> Response:
 @writes
 @api_access(Scope.BoardRead)
 def list_elections() -> Response:
-    member, at = _member(), now()
+    member, at = member_caller(), now()
     found = [
         election_service.settle(db(), state().bylaws, e, at)
         for e in election_service.list_elections(db())
@@ -236,7 +229,7 @@ def list_elections() -> Response:
 @writes
 @api_access(Scope.BoardRead)
 def get_election(election_id: int) -> Response:
-    member, at = _member(), now()
+    member, at = member_caller(), now()
     election = election_service.settle(
         db(), state().bylaws, election_service.get_election(db(), election_id), at
     )
@@ -246,7 +239,7 @@ def get_election(election_id: int) -> Response:
 @bp.post("/elections/<int:election_id>/votes")
 @api_access(Scope.ProposalsVote)
 def vote_in_election(election_id: int) -> tuple[Response, int]:
-    member = _member()
+    member = member_caller()
     body = json_body("election-vote.schema.json")
     at = now()
     election_service.vote(

@@ -15,25 +15,16 @@ from flask import jsonify
 from werkzeug.wrappers import Response
 
 from cltd.adapters.clock import now
-from cltd.models import Consent, Member
-from cltd.rules.codes import Code
+from cltd.models import Consent
 from cltd.rules.roles import Scope
 from cltd.services import consents as consent_service
 from cltd.services import uses as use_service
-from cltd.services.errors import Forbidden
 from cltd.web.api import bp
-from cltd.web.auth import current_member
+from cltd.web.api.callers import member_caller
 from cltd.web.identity import signed, trust_did
 from cltd.web.inputs import json_body, parse_time
 from cltd.web.oauth.resource import api_access
 from cltd.web.state import db, state
-
-
-def _member() -> Member:
-    member = current_member()
-    if member is None:
-        raise Forbidden(Code.MEMBER_ONLY)
-    return member
 
 
 def describe(consent: Consent) -> dict[str, Any]:
@@ -50,7 +41,7 @@ def describe(consent: Consent) -> dict[str, Any]:
 @bp.get("/consents")
 @api_access(Scope.ConsentRead)
 def list_consents() -> Response:
-    member = _member()
+    member = member_caller()
     live = consent_service.live_consents(db(), member.id, now())
     return jsonify(consents=[describe(c) for c in live])
 
@@ -58,7 +49,7 @@ def list_consents() -> Response:
 @bp.put("/consents")
 @api_access(Scope.ConsentWrite)
 def change_consent() -> Response:
-    member = _member()
+    member = member_caller()
     body = json_body("consent-change.schema.json")
     at = now()
     expires = parse_time(body.get("expires_at"), "expires_at")
@@ -83,13 +74,15 @@ def change_consent() -> Response:
 @bp.get("/consents/history")
 @api_access(Scope.ConsentRead)
 def consent_history() -> Response:
-    return jsonify(consents=[describe(c) for c in consent_service.history(db(), _member().id)])
+    return jsonify(
+        consents=[describe(c) for c in consent_service.history(db(), member_caller().id)]
+    )
 
 
 @bp.get("/consents/<int:consent_id>/receipt")
 @api_access(Scope.ConsentRead)
 def consent_receipt(consent_id: int) -> Response:
-    consent = consent_service.get_own(db(), _member(), consent_id)
+    consent = consent_service.get_own(db(), member_caller(), consent_id)
     document = consent_service.receipt_document(
         consent, trust_name=state().settings.trust_name, issuer=trust_did()
     )
@@ -101,7 +94,7 @@ def consent_receipt(consent_id: int) -> Response:
 @bp.get("/me/uses")
 @api_access(Scope.ConsentRead)
 def my_uses() -> Response:
-    member = _member()
+    member = member_caller()
     return jsonify(
         uses=[
             {
@@ -113,6 +106,18 @@ def my_uses() -> Response:
                 "records": u.records,
             }
             for u in use_service.uses_of(db(), member.id)
+        ],
+        moves=[
+            {
+                "at": m.at.isoformat(),
+                "trust": m.trust,
+                "trust_url": m.trust_url,
+                "asset": m.asset_slug,
+                "title": m.asset_title,
+                "records": m.records,
+                "transfer_id": m.transfer_id,
+            }
+            for m in use_service.moves_of(db(), member.id)
         ],
         notices=[
             {

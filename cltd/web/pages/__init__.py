@@ -18,4 +18,5 @@ from cltd.web.pages import (  # noqa: E402, F401
     steward,
     steward_assets,
     steward_clients,
+    steward_transfers,
 )

@@ -11,19 +11,21 @@ from wtforms.fields.choices import SelectChoice
 
 from cltd.adapters.clock import now
 from cltd.models import ProposalStatus
-from cltd.rules.bylaws import ProposalKind
+from cltd.rules.bylaws import Acceptor, ProposalKind
 from cltd.rules.roles import Permission, allows
 from cltd.rules.tally import Ballot
 from cltd.services import assets as asset_service
-from cltd.services import custody, governance, ledger, members
+from cltd.services import custody, governance, ledger, members, offers, peers
 from cltd.services.errors import ServiceError
 from cltd.web.auth import current_member, current_roles, permission_required, signin_required
 from cltd.web.board_view import proposal_view
 from cltd.web.forms import BallotForm, PaymentForm, PlainForm, ProposalForm
 from cltd.web.i18n import current_language, pick_language
+from cltd.web.identity import trust_base
 from cltd.web.pages import bp
 from cltd.web.problems import service_error_detail
 from cltd.web.state import db, state, writes
+from cltd.web.transfer_view import state_names
 
 ORDER = (
     ProposalStatus.OPEN,
@@ -41,6 +43,7 @@ def kind_names() -> dict[str, str]:
         ProposalKind.RETIRE: gettext("Retire an asset"),
         ProposalKind.LIFT_LOCK: gettext("Lift an asset's lock"),
         ProposalKind.AMEND_BYLAWS: gettext("Amend the bylaws"),
+        ProposalKind.ACCEPT_ASSET: gettext("Accept an asset offered by another trust"),
     }
 
 
@@ -56,7 +59,10 @@ def status_names() -> dict[str, str]:
 
 def _proposal_form() -> ProposalForm:
     form = ProposalForm()
-    form.kind.choices = [SelectChoice(k, name) for k, name in kind_names().items()]
+    # An offer from another trust is put to the board from the offer itself (transfers page).
+    form.kind.choices = [
+        SelectChoice(k, name) for k, name in kind_names().items() if k != ProposalKind.ACCEPT_ASSET
+    ]
     form.asset_id.choices = [SelectChoice("", "—")] + [
         SelectChoice(str(a.id), pick_language(a.title)[0] + (" 🔒" if a.locked else ""))
         for a in asset_service.held_assets(db())
@@ -67,6 +73,9 @@ def _proposal_form() -> ProposalForm:
             f"#{r.id} · {r.client.name} · {pick_language(r.asset.title)[0]} · {r.purpose}",
         )
         for r in governance.pending_requests(db())
+    ]
+    form.recipient_peer_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(p.id), f"{p.name} · {p.origin}") for p in peers.list_peers(db())
     ]
     return form
 
@@ -102,6 +111,9 @@ def draft_proposal() -> Response | tuple[str, int]:
             asset=asset,
             recipient=form.recipient.data,
             recipient_locked=bool(form.recipient_locked.data),
+            recipient_peer_id=int(form.recipient_peer_id.data)
+            if form.recipient_peer_id.data
+            else None,
             access_request_id=int(form.access_request_id.data)
             if form.access_request_id.data
             else None,
@@ -118,14 +130,21 @@ def draft_proposal() -> Response | tuple[str, int]:
 def _render_board(form: ProposalForm) -> str:
     at, member = now(), current_member()
     views = [proposal_view(db(), p, member, at) for p in governance.list_proposals(db())]
+    may_draft = allows(current_roles(), Permission.ProposalsDraft)
+    waiting = [(t, pick_language(t.title)) for t in offers.waiting_for_board(db(), at)]
     return render_template(
         "board/index.html",
         grouped={s: [v for v in views if v["status"] == s] for s in ORDER},
         status_names=status_names(),
         kind_names=kind_names(),
         form=form,
-        may_draft=allows(current_roles(), Permission.ProposalsDraft),
+        may_draft=may_draft,
         requests=governance.pending_requests(db()),
+        # Offers from other trusts our bylaws give to the board, not yet put to it.
+        offers_waiting=waiting
+        if may_draft and state().bylaws.transfers.incoming == Acceptor.BOARD
+        else [],
+        plain_form=PlainForm(),
     )
 
 
@@ -154,12 +173,17 @@ def _render_proposal(found, status: int = 200):  # type: ignore[no-untyped-def]
     ]
     bylaws = state().bylaws
     language = current_language()
+    offer = offers.of_proposal(db(), found)
     return render_template(
         "board/proposal.html",
         p=view,
         proposal=found,
         asset=asset,
         asset_title=pick_language(asset.title)[0] if asset else None,
+        offer=offer,
+        offer_title=pick_language(offer.title) if offer else None,
+        offer_states=state_names(),
+        may_see_transfers=allows(roles, Permission.TransfersDecide),
         kind_names=kind_names(),
         status_names=status_names(),
         class_names={c.key: c.name(language) for c in bylaws.classes},
@@ -228,6 +252,7 @@ def execute(proposal_id: int) -> Response:
             actor=members.actor_of(current_member()),
             at=now(),
             bylaws=state().bylaws,
+            our_base=trust_base(),
         )
     except ServiceError as error:
         flash(service_error_detail(error), "error")

@@ -338,9 +338,13 @@ def _notices(member: Member) -> list[Notice]:
 def my_data_uses() -> str:
     member = _signed_in()
     uses = [(use, pick_language(use.asset_title)) for use in use_service.uses_of(db(), member.id)]
+    moves = [
+        (move, pick_language(move.asset_title)) for move in use_service.moves_of(db(), member.id)
+    ]
     return render_template(
         "mydata/uses.html",
         uses=uses,
+        moves=moves,
         notices=_notices(member),
         taxonomy=state().bylaws.taxonomy,
     )
