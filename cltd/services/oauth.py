@@ -100,7 +100,8 @@ def register_client(
         _check_web_address(webhook_url, "webhook_url")
     secret = secrets.token_urlsafe(32) if client_type == ClientType.CONFIDENTIAL else None
     client = OAuthClient(
-        client_id=secrets.token_urlsafe(18),
+        # Hex, so a steward can paste it after a command without it reading as an option.
+        client_id=secrets.token_hex(16),
         secret_hash=digest(secret) if secret else None,
         name=name,
         organisation=organisation,

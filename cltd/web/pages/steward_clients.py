@@ -22,7 +22,7 @@ from cltd.web.pages import bp
 from cltd.web.problems import service_error_detail
 from cltd.web.state import db
 
-CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what secrets.token_urlsafe makes
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # hex now; url-safe base64 before 2026-11
 
 
 def _client_form(*, blank: bool = False) -> RegisterClientForm:
