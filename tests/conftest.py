@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -175,23 +176,21 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _dispose_engines_made_by_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Apps a test builds make their own engines; close their pools when the test ends, so
-    no connection is left for the garbage collector to complain about in a later test."""
-    import cltd.cli.context
+    """Close the pools of every engine the test makes (its apps', its CLI runs', its own
+    concurrent pools), even when it fails, so no connection is left for the garbage collector
+    to complain about in a later test. Every engine is made by cltd.db.make_engine, whichever
+    name it was imported under, and that calls cltd.db's create_engine."""
     import cltd.db
-    import cltd.web
 
     made: list[Engine] = []
-    original = cltd.db.make_engine
+    original = cltd.db.create_engine
 
-    def tracked(url: str, **kwargs: object) -> Engine:
-        engine = original(url, **kwargs)
+    def tracked(*args: Any, **kwargs: Any) -> Engine:
+        engine = original(*args, **kwargs)
         made.append(engine)
         return engine
 
-    monkeypatch.setattr(cltd.db, "make_engine", tracked)
-    monkeypatch.setattr(cltd.web, "make_engine", tracked)
-    monkeypatch.setattr(cltd.cli.context, "make_engine", tracked)
+    monkeypatch.setattr(cltd.db, "create_engine", tracked)
     yield
     for engine in made:
         engine.dispose()

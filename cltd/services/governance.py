@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cltd.models import (
@@ -387,14 +387,21 @@ def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
     status, result = outcome_now(session, proposal, at)
     if proposal.status == ProposalStatus.OPEN and status != ProposalStatus.OPEN:
         assert result is not None and proposal.closes_at is not None
+        # A caller reads its clock before it waits for the proposal's lock, so AT can be
+        # earlier than a ballot counted just before it: a proposal never closes before a
+        # ballot it counts.
+        last_ballot = session.scalar(
+            select(func.max(BallotRow.cast_at)).where(BallotRow.proposal_id == proposal.id)
+        )
+        closing_at = max(at, last_ballot) if last_ballot is not None else at
         proposal.status = status
-        proposal.closed_at = min(at, proposal.closes_at)
+        proposal.closed_at = min(closing_at, proposal.closes_at)
         closing = audit.record(
             session,
             actor="system",
             action=AuditAction.PROPOSAL_CLOSED,
             subject=f"proposal:{proposal.id}",
-            at=at,
+            at=closing_at,
             details={
                 "outcome": proposal.status,
                 "early": proposal.closed_at < proposal.closes_at,

@@ -184,6 +184,39 @@ def test_a_ballot_changes_until_the_close_and_nothing_counts_after(
         )
 
 
+def test_a_ballot_that_waited_for_the_lock_does_not_close_before_one_already_counted(
+    db_session: Session, bylaws: Bylaws
+) -> None:
+    """Each request reads the clock before it waits for the proposal's lock, so ballots can
+    arrive in lock order with earlier times than the one before; the early close they cause
+    is still at or after every ballot it counts (seen once in CI on PostgreSQL)."""
+    seats = board(db_session, bylaws)
+    _asset, proposal = transfer_of_locked_asset(db_session, bylaws, seats["contributor"][0])
+    voters = [m for ms in seats.values() for m in ms]
+    latest = T0 + timedelta(hours=2)
+    for turn, member in enumerate(voters):
+        try:
+            governance.cast(
+                db_session,
+                proposal.id,
+                member=member,
+                choice=Ballot.YES,
+                at=latest - timedelta(minutes=turn),  # each read its clock a little earlier
+            )
+        except Conflict:
+            break
+    assert proposal.status == ProposalStatus.PASSED
+    assert proposal.closed_at is not None and proposal.closed_at < proposal.closes_at
+    rows = db_session.scalars(select(BallotRow).where(BallotRow.proposal_id == proposal.id)).all()
+    assert max(r.cast_at for r in rows) == latest <= proposal.closed_at
+    [closing] = db_session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.subject == f"proposal:{proposal.id}", AuditEntry.action == "proposal.closed"
+        )
+    ).all()
+    assert closing.at >= latest
+
+
 def test_ballots_racing_the_close_count_once_and_match_the_audit_recount(
     fresh_database: tuple[str, Engine], bylaws: Bylaws
 ) -> None:
