@@ -64,6 +64,17 @@ def new_database(server_url: str | None, folder: Path, made: list[str]) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_databases(server_url: str | None, made: list[str]) -> None:
+    """The PostgreSQL databases new_database made for this run."""
+    if not made:
+        return
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _serve(name: str, url: str, data_dir: str, ports: Queue) -> None:  # type: ignore[type-arg]
     """A trust in a process of its own, so the other side's time and memory are its own."""
     from cltd.web import create_app
@@ -290,12 +301,7 @@ def main() -> None:
                 say(f"two trusts on {backend}, {count:,} datasets")
                 sync_between_two(count, server_url, Path(folder), made)
         finally:
-            if made:
-                admin = create_engine(server_url, isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
-                with admin.connect() as connection:
-                    for name in made:
-                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            drop_databases(server_url, made)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.federation import new_database, say, settings_of, start_trust  # noqa: E402
+from bench.federation import (  # noqa: E402
+    drop_databases,
+    new_database,
+    say,
+    settings_of,
+    start_trust,
+)
 from cltd.adapters.canonical import canonical_json  # noqa: E402
 from cltd.adapters.clock import now  # noqa: E402
 from cltd.adapters.vault import KeyRing  # noqa: E402
@@ -256,12 +262,7 @@ def main() -> None:
                 say(f"two trusts on {backend}, an asset of {count:,} records")
                 move(count, server_url, Path(folder), made)
         finally:
-            if made:
-                admin = create_engine(server_url, isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
-                with admin.connect() as connection:
-                    for name in made:
-                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            drop_databases(server_url, made)
 
 
 if __name__ == "__main__":

@@ -97,24 +97,14 @@ def propose(ctx: CliContext, transfer_id: int, author_email: str) -> None:
     try:
         with session_scope(ctx.sessions) as session:
             transfer = offers.get(session, transfer_id)
-            title = _title(transfer)
+            title, text = offers.board_proposal_words(transfer, _title(transfer), _)
             proposal = offers.put_to_board(
                 session,
                 ctx.bylaws,
                 transfer.id,
                 author=member_by_email(session, author_email),
-                title=_("Accept “%(title)s” from %(trust)s", title=title, trust=transfer.peer.name)[
-                    :200
-                ],
-                text=_(
-                    "%(trust)s offers this trust “%(title)s”: %(records)s records of "
-                    "%(contributors)s contributors, with the consents they gave. Its own board "
-                    "decided to transfer it here. Carrying out a yes accepts the offer.",
-                    trust=transfer.peer.name,
-                    title=title,
-                    records=transfer.records,
-                    contributors=transfer.contributors,
-                ),
+                title=title,
+                text=text,
                 at=now(),
             )
             proposal_id, closes = proposal.id, proposal.closes_at

@@ -16,6 +16,7 @@ from cltd.models.data import (
     RequestStatus,
 )
 from cltd.models.governance import (
+    UNDECIDED,
     AdoptedBylaws,
     BallotRow,
     Candidate,
@@ -42,6 +43,7 @@ from cltd.models.transfers import (
 __all__ = [
     "GENESIS_HASH",
     "OPEN_STATES",
+    "UNDECIDED",
     "AccessEvent",
     "AccessEventContributor",
     "AccessRequest",

@@ -21,6 +21,10 @@ class ProposalStatus(StrEnum):
     EXECUTED = "executed"
 
 
+# A proposal still on its way to being carried out: a rejected or executed one is not.
+UNDECIDED = (ProposalStatus.DRAFT, ProposalStatus.OPEN, ProposalStatus.PASSED)
+
+
 class Proposal(Base):
     __tablename__ = "proposals"
 
@@ -34,7 +38,7 @@ class Proposal(Base):
     # A transfer to a pinned peer trust (executed as a signed offer to it).
     recipient_peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"))
     # An accept_asset proposal: the incoming transfer it decides.
-    transfer_pk: Mapped[int | None] = mapped_column(Integer)
+    transfer_pk: Mapped[int | None] = mapped_column(Integer, index=True)
     # A licence proposal answers one pending access request (a board-review purpose).
     access_request_id: Mapped[int | None] = mapped_column(ForeignKey("access_requests.id"))
     # An amendment carries the whole new bylaws file, checked before it could be proposed.

@@ -33,7 +33,11 @@ OPEN_STATES = (TransferState.OFFERED, TransferState.ACCEPTED, TransferState.STAG
 
 class Transfer(Base):
     __tablename__ = "transfers"
-    __table_args__ = (UniqueConstraint("transfer_id", "direction"),)
+    # One decision record rests one offer only, even when two copies arrive at once.
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "direction"),
+        UniqueConstraint("decision_iri"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transfer_id: Mapped[str] = mapped_column(String(64))
@@ -42,7 +46,8 @@ class Transfer(Base):
     peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), index=True)
     # Outgoing: the asset we offer. Incoming: the asset staged or received here.
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
-    # Outgoing: the transfer proposal. Incoming: the accept_asset proposal, if the board decides.
+    # Outgoing: the transfer proposal. Incoming: none; an accept_asset proposal names the offer
+    # it decides (Proposal.transfer_pk).
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
     our_base: Mapped[str] = mapped_column(String(300))  # our origin, as the peer knows us
     title: Mapped[dict[str, str]] = mapped_column(JSONDocument)
@@ -52,7 +57,7 @@ class Transfer(Base):
     package_digest: Mapped[str | None] = mapped_column(String(64))
     receipt: Mapped[dict[str, object] | None] = mapped_column(JSONDocument)  # signed handover
     # Incoming: the sender's decision record, which one offer alone may rest on.
-    decision_iri: Mapped[str | None] = mapped_column(String(500), index=True)
+    decision_iri: Mapped[str | None] = mapped_column(String(500))
     # Outgoing: when the newest package request we served was signed; an older or equal one
     # is a replay and is refused (a signed request is good for one package only).
     last_request_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cltd.models import (
+    UNDECIDED,
     AccessRequest,
     Asset,
     AssetStatus,
@@ -208,7 +209,7 @@ def _open_offer(
     pending = session.scalar(
         select(Proposal.id).where(
             Proposal.transfer_pk == transfer.id,
-            Proposal.status.in_((ProposalStatus.DRAFT, ProposalStatus.OPEN, ProposalStatus.PASSED)),
+            Proposal.status.in_(UNDECIDED),
         )
     )
     if pending is not None:
@@ -384,8 +385,10 @@ def outcome_now(session: Session, proposal: Proposal, at: datetime) -> tuple[str
 def settle(session: Session, proposal: Proposal, at: datetime) -> Proposal:
     """Close an open proposal whose window has passed, or that no remaining ballot can change
     (evaluated when read or voted on: no scheduler)."""
+    if proposal.status != ProposalStatus.OPEN:
+        return proposal  # nothing to settle, and no tally to count
     status, result = outcome_now(session, proposal, at)
-    if proposal.status == ProposalStatus.OPEN and status != ProposalStatus.OPEN:
+    if status != ProposalStatus.OPEN:
         assert result is not None and proposal.closes_at is not None
         # A caller reads its clock before it waits for the proposal's lock, so AT can be
         # earlier than a ballot counted just before it: a proposal never closes before a

@@ -4,22 +4,25 @@ offer has a deadline). Accepting and refusing are services/transfers_in.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cltd.models import Direction, Member, Proposal, ProposalStatus, Transfer, TransferState
+from cltd.models import (
+    UNDECIDED,
+    Direction,
+    Member,
+    Proposal,
+    Transfer,
+    TransferState,
+)
 from cltd.rules.bylaws import Bylaws, ProposalKind
-from cltd.rules.codes import Code
+from cltd.rules.codes import N_, Code
 from cltd.services import governance, transfers, transfers_in
 from cltd.services.errors import NotFound
 from cltd.services.members import actor_of
-
-# A proposal still on its way to deciding an offer (a rejected one leaves it open to refuse,
-# or to put to the board again).
-PENDING = (ProposalStatus.DRAFT, ProposalStatus.OPEN, ProposalStatus.PASSED)
 
 
 def expire_due(session: Session, at: datetime) -> None:
@@ -60,18 +63,24 @@ def deciding_proposals(session: Session, at: datetime | None = None) -> dict[int
 def waiting_for_board(session: Session, at: datetime) -> list[Transfer]:
     """Offers received, still open, that no pending proposal puts to the board yet."""
     deciding = deciding_proposals(session, at)
+    open_offers = session.scalars(
+        select(Transfer)
+        .where(
+            Transfer.direction == Direction.INCOMING,
+            Transfer.state == TransferState.OFFERED,
+            Transfer.expires_at > at,
+        )
+        .order_by(Transfer.id.desc())
+    )
     return [
-        t
-        for t in transfers.list_transfers(session)
-        if t.direction == Direction.INCOMING
-        and t.state == TransferState.OFFERED
-        and t.expires_at > at
-        and (t.id not in deciding or deciding[t.id].status not in PENDING)
+        t for t in open_offers if t.id not in deciding or deciding[t.id].status not in UNDECIDED
     ]
 
 
 def of_proposal(session: Session, proposal: Proposal) -> Transfer | None:
     """The offer an accept_asset proposal decides, or the offer a transfer proposal made."""
+    if proposal.kind not in (ProposalKind.TRANSFER, ProposalKind.ACCEPT_ASSET):
+        return None
     if proposal.transfer_pk is not None:
         return session.get(Transfer, proposal.transfer_pk)
     return session.scalar(
@@ -89,6 +98,34 @@ def trusts_of(session: Session, transfer_ids: Iterable[str]) -> dict[str, str]:
         return {}
     found = session.scalars(select(Transfer).where(Transfer.transfer_id.in_(wanted)))
     return {t.transfer_id: t.peer.name for t in found}
+
+
+# The accept_asset proposal that puts an offer to the board; the page, the API and the CLI
+# each translate it with their own gettext, into their reader's language.
+_BOARD_TITLE = N_("Accept “%(title)s” from %(trust)s")
+_BOARD_TEXT = N_(
+    "%(trust)s offers this trust “%(title)s”: %(records)s records of %(contributors)s "
+    "contributors, with the consents they gave. Its own board decided to transfer it here. "
+    "Carrying out a yes accepts the offer."
+)
+
+
+def board_proposal_words(
+    transfer: Transfer, title: str, translate: Callable[..., str]
+) -> tuple[str, str]:
+    """The title and text of the proposal putting TRANSFER (whose title reads TITLE) to the
+    board, in TRANSLATE's language."""
+    trust = transfer.peer.name
+    return (
+        translate(_BOARD_TITLE, title=title, trust=trust)[:200],
+        translate(
+            _BOARD_TEXT,
+            trust=trust,
+            title=title,
+            records=transfer.records,
+            contributors=transfer.contributors,
+        ),
+    )
 
 
 def put_to_board(

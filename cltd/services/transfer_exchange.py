@@ -128,7 +128,6 @@ class Exchange:
             transfers.settle_outgoing(
                 session,
                 transfer,
-                TransferState.EXPIRED if code == Code.TRANSFER_EXPIRED else TransferState.REFUSED,
                 code=code,
                 reason=detail,
                 actor=f"peer:{transfer.peer_id}",
@@ -263,9 +262,6 @@ class Exchange:
                 transfers_in.end(
                     session,
                     transfer,
-                    TransferState.EXPIRED
-                    if code == Code.TRANSFER_EXPIRED
-                    else TransferState.REFUSED,
                     code,
                     detail or code,
                     actor=f"peer:{transfer.peer_id}",

@@ -41,6 +41,7 @@ from cltd.services.errors import Conflict, Forbidden, NotFound
 
 OFFER_PATH = "/federation/offers"
 REQUEST_FRESHNESS = timedelta(minutes=10)
+NOT_ACCEPTED_IN_TIME = "the offer was not accepted in time"
 
 
 def transfer_iri(base: str, transfer_id: str) -> str:
@@ -277,30 +278,46 @@ def fresh(moment: datetime, at: datetime) -> bool:
     return abs(at - moment) <= REQUEST_FRESHNESS
 
 
-def settle_outgoing(
+def record_ending(
     session: Session,
     transfer: Transfer,
-    state: TransferState,
     *,
     code: str,
     reason: str,
     actor: str,
     at: datetime,
+    subject: str,
 ) -> None:
-    """Refused or expired: the asset stays here as it was; the reason is kept and audited."""
-    if transfer.state not in (TransferState.OFFERED, TransferState.ACCEPTED):
-        return
-    transfer.state, transfer.reason_code, transfer.reason = state, code, reason[:500]
+    """The offer ended without moving the asset: expired when CODE says so, refused for any
+    other reason. On either side the reason is kept and audited under SUBJECT."""
+    expired = code == Code.TRANSFER_EXPIRED
+    transfer.state = TransferState.EXPIRED if expired else TransferState.REFUSED
+    transfer.reason_code, transfer.reason = code, reason[:500]
     transfer.updated_at = at
     audit.record(
         session,
         actor=actor,
-        action=AuditAction.TRANSFER_REFUSED
-        if state == TransferState.REFUSED
-        else AuditAction.TRANSFER_EXPIRED,
-        subject=f"asset:{transfer.asset_id}",
+        action=AuditAction.TRANSFER_EXPIRED if expired else AuditAction.TRANSFER_REFUSED,
+        subject=subject,
         at=at,
         details={"transfer": transfer.transfer_id, "peer": transfer.peer_id, "reason": code},
+    )
+
+
+def settle_outgoing(
+    session: Session, transfer: Transfer, *, code: str, reason: str, actor: str, at: datetime
+) -> None:
+    """Refused or expired: the asset stays here as it was."""
+    if transfer.state not in (TransferState.OFFERED, TransferState.ACCEPTED):
+        return
+    record_ending(
+        session,
+        transfer,
+        code=code,
+        reason=reason,
+        actor=actor,
+        at=at,
+        subject=f"asset:{transfer.asset_id}",
     )
 
 
@@ -327,9 +344,8 @@ def expire_due(session: Session, at: datetime) -> int:
         settle_outgoing(
             session,
             transfer,
-            TransferState.EXPIRED,
-            code=Code.TRANSFER_EXPIRED.value,
-            reason="the offer was not accepted in time",
+            code=Code.TRANSFER_EXPIRED,
+            reason=NOT_ACCEPTED_IN_TIME,
             actor="system:worker",
             at=at,
         )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cltd.adapters.canonical import canonical_json
 from cltd.adapters.vault import KeyRing, VaultError, record_aad, seal
 from cltd.models import (
+    UNDECIDED,
     Asset,
     AssetStatus,
     Consent,
@@ -43,7 +44,13 @@ from cltd.services.audit import AuditAction
 from cltd.services.datakeys import DataKeys
 from cltd.services.errors import Conflict, Forbidden, InvalidInput
 from cltd.services.members import normalise_email
-from cltd.services.transfers import agent_of, due_offers, moment_of
+from cltd.services.transfers import (
+    NOT_ACCEPTED_IN_TIME,
+    agent_of,
+    due_offers,
+    moment_of,
+    record_ending,
+)
 
 _TRANSFER_ID = re.compile(r"^[0-9a-f]{32}$")  # and record ids: uuid4 hex
 
@@ -137,7 +144,7 @@ def receive_offer(
         with session.begin_nested():
             session.add(transfer)
     except IntegrityError:
-        # The same offer, arriving twice at once: the other copy was kept.
+        # The same offer, or two offers on one decision, arriving at once: the other was kept.
         raise Conflict(Code.TRANSFER_REPLAYED, "transferId") from None
     audit.record(
         session,
@@ -265,7 +272,7 @@ def tell_sender_no(
     session: Session, transfer: Transfer, code: str, reason: str, *, actor: str, at: datetime
 ) -> None:
     """End the offer here as refused, and queue telling its sender why (the worker sends it)."""
-    end(session, transfer, TransferState.REFUSED, code, reason, actor=actor, at=at)
+    end(session, transfer, code, reason, actor=actor, at=at)
     outbox.enqueue(
         session,
         "transfer.refuse",
@@ -284,34 +291,23 @@ def _board_said_no(session: Session, transfer: Transfer, at: datetime) -> bool:
     for proposal in deciding:
         governance.settle(session, proposal, at)  # one past its deadline closes now
     statuses = {p.status for p in deciding}
-    pending = {ProposalStatus.DRAFT, ProposalStatus.OPEN, ProposalStatus.PASSED}
-    return ProposalStatus.REJECTED in statuses and not statuses & pending
+    return ProposalStatus.REJECTED in statuses and not statuses & set(UNDECIDED)
 
 
 def end(
-    session: Session,
-    transfer: Transfer,
-    state: TransferState,
-    code: str,
-    reason: str,
-    *,
-    actor: str,
-    at: datetime,
+    session: Session, transfer: Transfer, code: str, reason: str, *, actor: str, at: datetime
 ) -> None:
     """The offer ends here without the asset (refused, expired, or the sender said no): any
     staged records are deleted, never having been served."""
     unstage(session, transfer)
-    transfer.state, transfer.reason_code, transfer.reason = state, code, reason[:500]
-    transfer.updated_at = at
-    audit.record(
+    record_ending(
         session,
+        transfer,
+        code=code,
+        reason=reason,
         actor=actor,
-        action=AuditAction.TRANSFER_REFUSED
-        if state == TransferState.REFUSED
-        else AuditAction.TRANSFER_EXPIRED,
-        subject=f"transfer:{transfer.transfer_id}",
         at=at,
-        details={"transfer": transfer.transfer_id, "reason": code},
+        subject=f"transfer:{transfer.transfer_id}",
     )
 
 
@@ -322,9 +318,8 @@ def expire_due(session: Session, at: datetime) -> int:
         end(
             session,
             transfer,
-            TransferState.EXPIRED,
-            Code.TRANSFER_EXPIRED.value,
-            "the offer was not accepted in time",
+            Code.TRANSFER_EXPIRED,
+            NOT_ACCEPTED_IN_TIME,
             actor="system:worker",
             at=at,
         )
@@ -467,6 +462,12 @@ def _member_for(session: Session, contributor: Mapping[str, Any], at: datetime) 
     """A member here with the same address, or a non-member contributor of this asset."""
     email = normalise_email(contributor["email"])
     member = session.scalar(select(Member).where(Member.email == email))
+    if member is not None and member.status == MemberStatus.LEFT:
+        # Their data here was shredded at their request; holding theirs again would undo it.
+        raise PackageInvalid(
+            "a contributor left this trust and had their data erased here; it will not hold "
+            "their records again"
+        )
     if member is None:
         member = Member(
             email=email,

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from cltd.adapters import crashpoints
 from cltd.adapters.clock import now
-from cltd.models import Direction, Peer, Transfer, TransferState
+from cltd.models import Direction, Peer, Transfer
 from cltd.rules.codes import Code
 from cltd.services import audit, custody, peers, transfers, transfers_in
 from cltd.services.audit import AuditAction
@@ -147,11 +147,9 @@ def refusal(transfer_id: str) -> Response:
     transfer = _outgoing(transfer_id, lock=True)
     message, _signed_at = _from(transfer.peer, transfer_id, "TransferRefusal")
     code = str(message.get("reasonCode") or "refused")
-    state_ = TransferState.EXPIRED if code == Code.TRANSFER_EXPIRED.value else TransferState.REFUSED
     transfers.settle_outgoing(
         db(),
         transfer,
-        state_,
         code=code[:60],
         reason=str(message.get("reason") or "")[:500],
         actor=f"peer:{transfer.peer_id}",

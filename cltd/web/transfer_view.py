@@ -12,6 +12,7 @@ from flask_babel import gettext
 
 from cltd.models import Direction, Proposal, Transfer, TransferState
 from cltd.rules.codes import MESSAGES, Code
+from cltd.services import offers
 from cltd.web.i18n import pick_language
 
 
@@ -121,16 +122,4 @@ def offer_title(transfer: Transfer) -> str:
 
 def board_proposal_text(transfer: Transfer) -> tuple[str, str]:
     """The title and text of the accept_asset proposal that puts TRANSFER to the board."""
-    trust, title = transfer.peer.name, offer_title(transfer)
-    return (
-        gettext("Accept “%(title)s” from %(trust)s", title=title, trust=trust)[:200],
-        gettext(
-            "%(trust)s offers this trust “%(title)s”: %(records)s records of %(contributors)s "
-            "contributors, with the consents they gave. Its own board decided to transfer it "
-            "here. Carrying out a yes accepts the offer.",
-            trust=trust,
-            title=title,
-            records=transfer.records,
-            contributors=transfer.contributors,
-        ),
-    )
+    return offers.board_proposal_words(transfer, offer_title(transfer), gettext)

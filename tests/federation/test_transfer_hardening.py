@@ -20,6 +20,7 @@ from cltd.db import session_scope
 from cltd.models import Asset, Member, OutboxJob, OutboxStatus, Record, Transfer
 from cltd.rules.codes import Code
 from cltd.services import assets, outbox, transfers, transfers_in
+from cltd.services.erasure import erase_member
 from cltd.services.members import add_member
 from tests.federation.conftest import LiveTrust, Trusts
 from tests.federation.transfer_support import (
@@ -217,6 +218,37 @@ def test_a_job_that_fails_unexpectedly_is_settled_not_fatal(trusts: Trusts) -> N
     with session_scope(a.sessions) as session:
         job = session.scalar(select(OutboxJob).where(OutboxJob.kind == "transfer.offer"))
         assert job is not None and job.attempts == 1 and "a bug" in (job.last_error or "")
+
+
+def test_a_contributor_erased_here_is_not_held_again(trusts: Trusts) -> None:
+    """Ana left B and had her data erased there; an asset with her records from A is refused
+    whole rather than bring them back under a member who cannot sign in to withdraw them."""
+    a, b, _ = trusts
+    with session_scope(b.sessions) as session:
+        ana = add_member(
+            session,
+            b.bylaws,
+            email="ana@example.org",
+            display_name="Ana",
+            member_class="community",
+            password="a long enough password",
+            actor="steward:test",
+            at=now(),
+        )
+        erase_member(session, b.bylaws.taxonomy, ana, actor="member:self", at=now())
+    work(a)
+    accept_by_board(b, incoming(b).id)
+    work(b)
+    received = incoming(b)
+    assert (received.state, received.reason_code) == ("refused", "transfer.package_invalid")
+    assert "erased" in (received.reason or "")
+    with session_scope(b.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == 0
+        assert session.scalar(select(func.count()).select_from(Asset)) == 0
+    work(b)  # the refusal reaches A, which still holds the asset
+    assert outgoing(a).state == "refused"
+    with session_scope(a.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == 6
 
 
 def test_a_contributor_who_arrived_can_become_a_member(trusts: Trusts) -> None:

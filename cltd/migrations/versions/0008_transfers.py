@@ -65,12 +65,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transfers")),
         sa.UniqueConstraint("transfer_id", "direction", name=op.f("uq_transfers_transfer_id")),
+        sa.UniqueConstraint("decision_iri", name=op.f("uq_transfers_decision_iri")),
     )
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_transfers_asset_id"), ["asset_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_transfers_decision_iri"), ["decision_iri"], unique=False
-        )
         batch_op.create_index(batch_op.f("ix_transfers_peer_id"), ["peer_id"], unique=False)
 
     op.create_table(
@@ -109,6 +107,7 @@ def upgrade() -> None:
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recipient_peer_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("transfer_pk", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_proposals_transfer_pk"), ["transfer_pk"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_proposals_recipient_peer_id_peers"),
             "peers",
@@ -125,6 +124,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_proposals_recipient_peer_id_peers"), type_="foreignkey"
         )
+        batch_op.drop_index(batch_op.f("ix_proposals_transfer_pk"))
         batch_op.drop_column("transfer_pk")
         batch_op.drop_column("recipient_peer_id")
 
@@ -138,7 +138,6 @@ def downgrade() -> None:
     op.drop_table("transfer_contributors")
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_transfers_peer_id"))
-        batch_op.drop_index(batch_op.f("ix_transfers_decision_iri"))
         batch_op.drop_index(batch_op.f("ix_transfers_asset_id"))
 
     op.drop_table("transfers")

@@ -131,7 +131,12 @@ def _render_board(form: ProposalForm) -> str:
     at, member = now(), current_member()
     views = [proposal_view(db(), p, member, at) for p in governance.list_proposals(db())]
     may_draft = allows(current_roles(), Permission.ProposalsDraft)
-    waiting = [(t, pick_language(t.title)) for t in offers.waiting_for_board(db(), at)]
+    # Offers from other trusts our bylaws give to the board, not yet put to it.
+    waiting = (
+        [(t, pick_language(t.title)) for t in offers.waiting_for_board(db(), at)]
+        if may_draft and state().bylaws.transfers.incoming == Acceptor.BOARD
+        else []
+    )
     return render_template(
         "board/index.html",
         grouped={s: [v for v in views if v["status"] == s] for s in ORDER},
@@ -140,10 +145,7 @@ def _render_board(form: ProposalForm) -> str:
         form=form,
         may_draft=may_draft,
         requests=governance.pending_requests(db()),
-        # Offers from other trusts our bylaws give to the board, not yet put to it.
-        offers_waiting=waiting
-        if may_draft and state().bylaws.transfers.incoming == Acceptor.BOARD
-        else [],
+        offers_waiting=waiting,
         plain_form=PlainForm(),
     )
 

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from cltd.adapters.clock import now
-from cltd.models import Direction, ProposalStatus, TransferState
+from cltd.models import UNDECIDED, Direction, ProposalStatus, TransferState
 from cltd.rules.bylaws import Acceptor
 from cltd.rules.roles import Permission
 from cltd.services import members, offers, transfers_in
@@ -41,7 +41,7 @@ def transfer_rows() -> list[dict[str, Any]]:
         view["reason_text"] = reason_words(transfer)
         view["expires"] = transfer.expires_at
         view["open"] = transfer.state == TransferState.OFFERED and transfer.expires_at > at
-        view["board_pending"] = view["proposal_status"] in offers.PENDING
+        view["board_pending"] = view["proposal_status"] in UNDECIDED
         view["board_rejected"] = view["proposal_status"] == ProposalStatus.REJECTED
         rows.append(view)
     return rows
